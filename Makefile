@@ -1,0 +1,86 @@
+# One entry point for readers, students, instructors and CI.
+#
+#   make book   build the site into _build/html (sets itself up first)
+#   make test   run every test (sets itself up first); CI runs this
+#   make lab    open the course in JupyterLab
+#
+# The set-up creates .venv with this machine's python3 and installs the
+# course into it. A stamp named after a hash of the dependency files makes a
+# second run instant, and a change to those files triggers a reinstall.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEPS   := pyproject.toml
+HASH   := $(shell cat $(DEPS) | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])")
+STAMP  := $(VENV)/.installed-$(HASH)
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
+
+# Keep TensorFlow's start-up lines and every tool's cache out of the way.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup book test test-quick lab bench pretrained lint format clean distclean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+setup: $(STAMP)
+
+$(STAMP): $(DEPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[course]"
+	@$(MAKE) --no-print-directory system-data
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "Set-up complete: $(VENV) is ready."
+
+# Fashion-MNIST ships in a Debian package; install it where we can (root with
+# apt), otherwise the loader falls back to Keras's download and says so.
+.PHONY: system-data
+system-data:
+	@if [ -d $(FASHION_MNIST) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's dataset-fashion-mnist for offline use"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	   apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+	  || echo "warning: could not install dataset-fashion-mnist; Fashion-MNIST will need a download"; \
+	else \
+	  echo "note: $(FASHION_MNIST) not found; Fashion-MNIST will be downloaded by Keras when first used"; \
+	fi
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Open _build/html/index.html in a browser."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# The same suite with fewer Hypothesis examples, for a fast local loop.
+test-quick: $(STAMP)
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -m "not slow"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_ops.py
+
+pretrained: $(STAMP)
+	$(BIN)/python -m cnnkit.pretrained
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path "./$(VENV)/*" -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,64 @@
+"""Argument checks shared by every public function.
+
+Each check raises a ``ValueError`` or ``TypeError`` that names the argument,
+the value it received and what was expected, so a reader's mistake is
+explained where it is made.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a non-empty float or integer array, or raise."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as err:  # ragged nested lists
+            raise TypeError(
+                f"{name} must be an array of numbers, got {type(value).__name__} "
+                f"that NumPy cannot turn into one ({err})"
+            ) from None
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(
+            f"{name} must hold numbers, got an array of dtype {arr.dtype}"
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return arr
+
+
+def positive_int(value, name: str) -> int:
+    """Return ``value`` as an ``int`` if it is a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def positive_pair(value, name: str) -> tuple[int, int]:
+    """Return ``(a, b)`` from an int or a pair of positive ints."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be an int or a pair (rows, cols), got {value!r}"
+            )
+        return positive_int(value[0], name), positive_int(value[1], name)
+    n = positive_int(value, name)
+    return n, n
+
+
+def choice(value, name: str, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the ``allowed`` strings."""
+    if not isinstance(value, str) or value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
