@@ -61,8 +61,9 @@ test: $(STAMP)
 test-quick: $(STAMP)
 	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -m "not slow"
 
+# JupyterLab refuses to start as root unless told it may (containers, CI).
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py

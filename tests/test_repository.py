@@ -61,8 +61,9 @@ def test_owner_layout_is_present():
 
 
 def test_nbgrader_config_uses_the_course_layout():
-    namespace = {"get_config": lambda: _Config()}
-    exec((ROOT / "nbgrader_config.py").read_text(), namespace)
+    path = ROOT / "nbgrader_config.py"
+    namespace = {"get_config": lambda: _Config(), "__file__": str(path)}
+    exec(path.read_text(), namespace)
     course = namespace["c"].CourseDirectory
     assert course.source_directory == "solutions"
     assert course.release_directory == "notebooks/assignments"
