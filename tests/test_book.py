@@ -67,3 +67,14 @@ def test_no_stored_output_is_an_error_or_a_tensorflow_log():
         assert not (output.get("name") == "stderr" and "tensorflow" in text.lower()), (
             f"{name} stores TensorFlow's start-up log"
         )
+
+
+def test_launch_buttons_and_download_button_are_configured():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    buttons = config["launch_buttons"]
+    for key in ("colab_url", "binderhub_url", "jupyterhub_url"):
+        assert buttons[key].startswith("https://"), key
+    assert buttons["notebook_interface"] == "jupyterlab"
+    sphinx = config["sphinx"]
+    assert sphinx["recursive_update"] is True  # keeps the derived launch buttons
+    assert sphinx["config"]["html_theme_options"]["use_download_button"] is True

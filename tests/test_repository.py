@@ -93,3 +93,15 @@ def test_package_version_matches_pyproject():
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert cnnkit.__version__ == pyproject["project"]["version"]
+
+
+def test_tool_caches_are_kept_out_of_the_repository_and_home():
+    import os
+    import tempfile
+
+    temp = Path(tempfile.gettempdir()).resolve()
+    for var in ["KERAS_HOME", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR",
+                "JUPYTER_DATA_DIR", "IPYTHONDIR"]:
+        path = Path(os.environ[var]).resolve()
+        assert temp in path.parents, f"{var}={path}"
+        assert ROOT not in path.parents and Path.home() not in path.parents
