@@ -62,3 +62,33 @@ def choice(value, name: str, allowed: tuple[str, ...]) -> str:
         options = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {options}, got {value!r}")
     return value
+
+
+def float_array(value, name: str) -> np.ndarray:
+    """Like ``as_array``, with integers turned into float64 (floats keep theirs)."""
+    arr = as_array(value, name)
+    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
+
+
+def float_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The dtype to compute in: the floats' common one, float64 if none is float."""
+    floats = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
+def image_batch(value, name: str) -> tuple[np.ndarray, int]:
+    """Return an image as an ``(N, H, W, C)`` array and its original ndim.
+
+    ``(H, W)`` gains a batch and a channel axis, ``(H, W, C)`` a batch axis.
+    """
+    arr = as_array(value, name)
+    if arr.ndim == 2:
+        return arr[None, :, :, None], 2
+    if arr.ndim == 3:
+        return arr[None], 3
+    if arr.ndim == 4:
+        return arr, 4
+    raise ValueError(
+        f"{name} must have shape (H, W), (H, W, C) or (N, H, W, C), "
+        f"got shape {arr.shape}"
+    )
