@@ -1,0 +1,464 @@
+"""A pretrained base the course trains itself, and the real ImageNet one.
+
+The chapter on transfer learning needs a network that has already learnt
+something. Readers on Colab can download MobileNetV2's ImageNet weights; the
+machines that build and test the course cannot. So the course ships its own
+small base: a few convolution layers trained on a 28x28 grey data set by
+:func:`train_base`, saved to ``cnnkit/data/pretrained_base.keras`` with a
+record of how it was made (``pretrained_base.json``: architecture, source data,
+seed, accuracy, versions). :func:`load_pretrained` loads it;
+:func:`imagenet_base` builds the ImageNet one when its weights can be had.
+
+Retrain the committed base (deterministic, a few minutes on two CPU cores)::
+
+    python -m cnnkit.pretrained            # or: make pretrained
+    python -m cnnkit.pretrained --help     # source, epochs, seed, output
+
+TensorFlow is imported inside the functions that need it, so importing this
+module stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "BASE_FILE",
+    "RECORD_FILE",
+    "SOURCES",
+    "WeightsUnavailableError",
+    "build_base",
+    "build_classifier",
+    "load_pretrained",
+    "pretrained_record",
+    "train_base",
+    "imagenet_base",
+]
+
+DATA_DIR = Path(__file__).parent / "data"
+#: The committed base, and the record of how it was made.
+BASE_FILE = DATA_DIR / "pretrained_base.keras"
+RECORD_FILE = DATA_DIR / "pretrained_base.json"
+
+#: Data sets the base can be trained on: name -> loader in cnnkit.datasets.
+SOURCES = {"mnist": "load_mnist", "fashion-mnist": "load_fashion_mnist"}
+
+#: How far a re-run's source test accuracy may be from the recorded one. The
+#: run is deterministic on one machine; another CPU may round differently.
+TOLERANCE = 0.01
+
+# The recipe of the committed base; `python -m cnnkit.pretrained` uses these.
+DEFAULTS = {"source": "fashion-mnist", "epochs": 4, "seed": 0, "batch_size": 128}
+LEARNING_RATE = 1e-3
+DROPOUT = 0.3
+# Random shifts (fraction of the size) and turns (fraction of a full turn) of
+# the source images while training: features that do not care exactly where a
+# stroke is transfer better to other writers.
+TRANSLATION = 0.1
+ROTATION = 0.05
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights cannot be had here; the message names what to use."""
+
+
+def _keras():
+    """Import Keras, or say plainly that this part of cnnkit needs it."""
+    try:
+        import keras
+    except ImportError:
+        raise ImportError(
+            "this part of cnnkit needs TensorFlow and Keras: "
+            "pip install tensorflow (or install the course: pip install -e '.[course]')"
+        ) from None
+    return keras
+
+
+def build_base():
+    """The course's base, untrained: 28x28 grey images in, a feature map out.
+
+    ``Rescaling(1/255)`` first, so it takes pixels as the loaders return them
+    (0 to 255), then two blocks of 3x3 convolution, ReLU and 2x2 max pooling,
+    and a ``Flatten`` that keeps where each feature was found.
+
+    Returns
+    -------
+    keras.Sequential
+        Input ``(N, 28, 28, 1)``; output ``(N, 6272)``, that is 7 x 7 x 128.
+
+    Examples
+    --------
+    >>> base = build_base()  # doctest: +SKIP
+    >>> base.output_shape, base.count_params()  # doctest: +SKIP
+    ((None, 6272), 74496)
+    """
+    keras = _keras()
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Rescaling(1 / 255),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(128, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+        ],
+        name="cnnkit_base",
+    )
+
+
+def build_classifier(base, num_classes: int = 10, *, dropout: float = DROPOUT):
+    """``base`` followed by a new head: dropout and a softmax layer.
+
+    The head used to train the base on its source data, and the new head the
+    chapter on transfer learning puts on a frozen base.
+
+    Parameters
+    ----------
+    base : keras.Model
+        Takes ``(N, 28, 28, 1)`` images, such as :func:`build_base` or
+        :func:`load_pretrained`. Freeze it first (``base.trainable = False``)
+        to train the head alone.
+    num_classes : int
+        Number of classes of the new task.
+    dropout : float
+        Fraction of the base's features dropped while training.
+
+    Returns
+    -------
+    keras.Sequential
+        Input ``(N, 28, 28, 1)``; output ``(N, num_classes)`` probabilities.
+    """
+    keras = _keras()
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            base,
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="classifier",
+    )
+
+
+def _architecture(model) -> list[dict]:
+    """One entry per layer: its class, output shape and number of parameters."""
+    return [
+        {
+            "layer": type(layer).__name__,
+            "output_shape": list(layer.output.shape[1:]),
+            "params": layer.count_params(),
+        }
+        for layer in model.layers
+    ]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _deterministic(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops repeatable."""
+    import tensorflow as tf
+
+    _keras().utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def train_base(
+    source: str = DEFAULTS["source"],
+    *,
+    epochs: int = DEFAULTS["epochs"],
+    seed: int = DEFAULTS["seed"],
+    batch_size: int = DEFAULTS["batch_size"],
+    verbose: int = 0,
+):
+    """Train :func:`build_base` on a source data set, deterministically.
+
+    The base gets the head of :func:`build_classifier` and is trained with
+    Adam (learning rate 0.001) to minimise the cross-entropy on the full
+    training set, each image randomly shifted (up to 10% of its size) and
+    turned (up to 18 degrees); the head is then dropped. Seeds are fixed and
+    TensorFlow's op determinism is on, so a re-run on the same machine gives
+    the same weights.
+
+    Parameters
+    ----------
+    source : {"fashion-mnist", "mnist"}
+        The data set to learn from (loaded offline-first by
+        :mod:`cnnkit.datasets`).
+    epochs : int
+        Passes over the 60,000 training images.
+    seed : int
+        Seed for the initial weights, dropout and the order of the batches.
+    batch_size : int
+        Images per step.
+    verbose : int
+        Keras's ``fit`` verbosity (0 silent, 2 one line per epoch).
+
+    Returns
+    -------
+    base : keras.Sequential
+        The trained base, without its head.
+    record : dict
+        How it was made: source, architecture, seed, epochs, the source test
+        accuracy reached, seconds taken, versions.
+
+    Examples
+    --------
+    >>> base, record = train_base("fashion-mnist", epochs=1)  # doctest: +SKIP
+    >>> record["source_test_accuracy"] > 0.8  # doctest: +SKIP
+    True
+    """
+    from cnnkit import datasets
+    from cnnkit._validation import choice, positive_int
+
+    choice(source, "source", tuple(SOURCES))
+    epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    data = getattr(datasets, SOURCES[source])(download=False, verbose=False)
+    (x_train, y_train), (x_test, y_test) = data
+
+    keras = _keras()
+    import tensorflow as tf
+
+    _deterministic(seed)
+    base = build_base()
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.RandomTranslation(TRANSLATION, TRANSLATION),
+            layers.RandomRotation(ROTATION),
+            build_classifier(base),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    start = time.perf_counter()
+    model.fit(
+        x_train[..., None],
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
+    record = {
+        "file": BASE_FILE.name,
+        "command": (
+            f"python -m cnnkit.pretrained --source {source} --epochs {epochs} "
+            f"--seed {seed} --batch-size {batch_size}"
+        ),
+        "source": {
+            "name": data.name,
+            "loaded_from": data.source,
+            "train_images": len(x_train),
+            "test_images": len(x_test),
+        },
+        "input_shape": list(base.input_shape[1:]),
+        "output_shape": list(base.output_shape[1:]),
+        "params": base.count_params(),
+        "architecture": _architecture(base),
+        "training": {
+            "seed": seed,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "optimizer": f"Adam(learning_rate={LEARNING_RATE})",
+            "loss": "sparse_categorical_crossentropy",
+            "head": f"Dropout({DROPOUT}), Dense(10, softmax)",
+            "augmentation": (
+                f"RandomTranslation({TRANSLATION}, {TRANSLATION}), "
+                f"RandomRotation({ROTATION})"
+            ),
+            "op_determinism": True,
+            "seconds": round(seconds, 1),
+        },
+        "source_test_accuracy": round(float(accuracy), 4),
+        "tolerance": TOLERANCE,
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+    }
+    return base, record
+
+
+def load_pretrained(path: str | os.PathLike | None = None):
+    """Load the course's pretrained base (or another saved base).
+
+    The base takes ``(N, 28, 28, 1)`` images with pixels 0 to 255, as the
+    loaders in :mod:`cnnkit.datasets` return them once given a channel axis
+    (``x[..., None]``), and returns ``(N, 6272)`` features. It is loaded
+    trainable, as it was saved: freeze it with ``base.trainable = False``
+    before putting a new head on it. :func:`pretrained_record` says what it
+    was trained on and how well it did.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A ``.keras`` file; by default the committed one, :data:`BASE_FILE`.
+
+    Returns
+    -------
+    keras.Model
+        A fresh copy on every call.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is missing; the message says how to make it.
+
+    Examples
+    --------
+    >>> base = load_pretrained()  # doctest: +SKIP
+    >>> base.trainable = False  # doctest: +SKIP
+    >>> model = build_classifier(base)  # doctest: +SKIP
+    """
+    path = Path(BASE_FILE if path is None else path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no pretrained base at {path}: train one with "
+            f"`python -m cnnkit.pretrained --out {path}` (or `make pretrained` "
+            "for the committed one), which takes a few minutes on a CPU"
+        )
+    return _keras().saving.load_model(path)
+
+
+def pretrained_record(path: str | os.PathLike | None = None) -> dict:
+    """How the committed base was made: the JSON written beside it.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The record's file; by default :data:`RECORD_FILE`.
+
+    Returns
+    -------
+    dict
+        Keys include ``"source"``, ``"architecture"``, ``"training"`` (seed,
+        epochs, ...), ``"source_test_accuracy"``, ``"tolerance"``,
+        ``"sha256"`` of the ``.keras`` file and ``"versions"``.
+
+    Examples
+    --------
+    >>> record = pretrained_record()
+    >>> record["input_shape"], record["training"]["seed"]
+    ([28, 28, 1], 0)
+    """
+    return json.loads(Path(RECORD_FILE if path is None else path).read_text())
+
+
+def imagenet_base(input_shape: tuple[int, int, int] = (224, 224, 3)):
+    """MobileNetV2 with its ImageNet weights and without its top, if they can be had.
+
+    Keras downloads the weights (about 9 MB) into ``$KERAS_HOME/models`` on
+    first use and reads them from there afterwards. Feed it RGB images
+    scaled by ``keras.applications.mobilenet_v2.preprocess_input``.
+
+    Parameters
+    ----------
+    input_shape : tuple of 3 ints
+        ``(H, W, 3)``; ImageNet weights exist for H = W in 96, 128, 160, 192
+        and 224.
+
+    Returns
+    -------
+    keras.Model
+        Output ``(N, H/32, W/32, 1280)`` feature maps.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        When the weights are neither cached nor downloadable (no internet);
+        the message points at the course's own base, :func:`load_pretrained`.
+
+    Examples
+    --------
+    >>> base = imagenet_base((96, 96, 3))  # doctest: +SKIP
+    >>> base.output_shape  # doctest: +SKIP
+    (None, 3, 3, 1280)
+    """
+    keras = _keras()
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)  # a stalled connection fails, never hangs
+    try:
+        return keras.applications.MobileNetV2(
+            input_shape=tuple(input_shape), include_top=False, weights="imagenet"
+        )
+    except ValueError:
+        raise  # a bad input_shape: Keras's own message says what is allowed
+    except Exception as err:  # Keras raises a bare Exception when offline
+        raise WeightsUnavailableError(
+            "MobileNetV2's ImageNet weights are not available here: they are "
+            f"not in Keras's cache and the download failed ({err}). Use the "
+            "course's own pretrained base instead: cnnkit.load_pretrained(), "
+            "a small CNN for 28x28 grey images that ships with cnnkit."
+        ) from None
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Train a base and save it with its record: ``python -m cnnkit.pretrained``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnkit.pretrained",
+        description="Train the course's small CNN base on a source data set and "
+        "save it as a .keras file with a JSON record beside it.",
+    )
+    parser.add_argument("--source", choices=tuple(SOURCES), default=DEFAULTS["source"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BASE_FILE,
+        help=f"where to save the base (default: {BASE_FILE}); the record goes "
+        "beside it with the suffix .json",
+    )
+    args = parser.parse_args(argv)
+    base, record = train_base(
+        args.source,
+        epochs=args.epochs,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        verbose=2,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    base.save(args.out)
+    record["file"] = args.out.name
+    record["size_bytes"] = args.out.stat().st_size
+    record["sha256"] = _sha256(args.out)
+    record_path = args.out.with_suffix(".json")
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    print(
+        f"Saved {args.out} ({record['size_bytes'] / 1e6:.2f} MB) and {record_path}: "
+        f"{record['source']['name']} test accuracy "
+        f"{record['source_test_accuracy']:.4f} after {args.epochs} epochs "
+        f"in {record['training']['seconds']:.0f} s"
+    )
+    return record
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
