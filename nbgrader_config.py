@@ -10,16 +10,18 @@ git (see .gitignore).
 
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent
+
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "cnn-course"
-c.CourseDirectory.root = str(Path(__file__).resolve().parent)
+c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks/assignments"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///" + str(Path(__file__).resolve().parent / "gradebook.db")
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
 # Student versions keep the function signature and docstring and replace the
 # body with this stub.

@@ -6,20 +6,7 @@ needs only NumPy; the parts that talk to Keras import TensorFlow inside the
 functions that need it, so ``import cnnkit`` stays light.
 """
 
-from cnnkit.shapes import (
-    batchnorm_params,
-    conv2d_params,
-    dense_params,
-    depthwise_conv2d_params,
-    output_size,
-    padding_amounts,
-    same_padding,
-    separable_conv2d_params,
-)
-from cnnkit.summary import Summary, summarize
-from cnnkit import kernels
-from cnnkit import datasets
-from cnnkit.pretrained import load_pretrained
+from cnnkit import datasets, kernels
 from cnnkit.activations import (
     binary_cross_entropy,
     binary_cross_entropy_backward,
@@ -46,5 +33,17 @@ from cnnkit.pooling import (
     pool2d_backward_naive,
     pool2d_naive,
 )
+from cnnkit.pretrained import load_pretrained
+from cnnkit.shapes import (
+    batchnorm_params,
+    conv2d_params,
+    dense_params,
+    depthwise_conv2d_params,
+    output_size,
+    padding_amounts,
+    same_padding,
+    separable_conv2d_params,
+)
+from cnnkit.summary import Summary, summarize
 
 __version__ = "0.1.0"
