@@ -475,21 +475,27 @@ def _input_rule(layer: _Layer, shape: Shape) -> _Out:
     return _Out(shape, working=(f"the input: {dims}",))
 
 
-def _conv2d(layer: _Layer, shapes: list[Shape]) -> _Out:
-    shape = _image_input(layer, shapes)
-    layer.channels_last()
-    filters = layer.positive("filters")
-    kernel = layer.pair("kernel_size")
+def _strides_and_dilation(layer: _Layer) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A convolution's strides and dilation, which Keras will not combine."""
     strides = layer.pair("strides", 1)
     dilation = layer.pair("dilation_rate", 1)
-    groups = layer.positive("groups", 1)
-    use_bias = layer.flag("use_bias", True)
-    layer.unsupported("lora_rank", None)
     if max(strides) > 1 and max(dilation) > 1:
         raise layer.error(
             f"strides={strides} and dilation_rate={dilation}: Keras does not "
             "allow a stride above 1 together with a dilation above 1"
         )
+    return strides, dilation
+
+
+def _conv2d(layer: _Layer, shapes: list[Shape]) -> _Out:
+    shape = _image_input(layer, shapes)
+    layer.channels_last()
+    filters = layer.positive("filters")
+    kernel = layer.pair("kernel_size")
+    strides, dilation = _strides_and_dilation(layer)
+    groups = layer.positive("groups", 1)
+    use_bias = layer.flag("use_bias", True)
+    layer.unsupported("lora_rank", None)
     cin = _known_channels(layer, shape)
     for value, what in ((cin, "input channels"), (filters, "filters")):
         if value % groups:
@@ -510,15 +516,9 @@ def _depthwise_conv2d(layer: _Layer, shapes: list[Shape]) -> _Out:
     shape = _image_input(layer, shapes)
     layer.channels_last()
     kernel = layer.pair("kernel_size")
-    strides = layer.pair("strides", 1)
-    dilation = layer.pair("dilation_rate", 1)
+    strides, dilation = _strides_and_dilation(layer)
     mult = layer.positive("depth_multiplier", 1)
     use_bias = layer.flag("use_bias", True)
-    if max(strides) > 1 and max(dilation) > 1:
-        raise layer.error(
-            f"strides={strides} and dilation_rate={dilation}: Keras does not "
-            "allow a stride above 1 together with a dilation above 1"
-        )
     cin = _known_channels(layer, shape)
     hw, lines = _slide(layer, shape, kernel, strides, layer.padding(), dilation)
     params = depthwise_conv2d_params(
@@ -542,15 +542,9 @@ def _separable_conv2d(layer: _Layer, shapes: list[Shape]) -> _Out:
     layer.channels_last()
     filters = layer.positive("filters")
     kernel = layer.pair("kernel_size")
-    strides = layer.pair("strides", 1)
-    dilation = layer.pair("dilation_rate", 1)
+    strides, dilation = _strides_and_dilation(layer)
     mult = layer.positive("depth_multiplier", 1)
     use_bias = layer.flag("use_bias", True)
-    if max(strides) > 1 and max(dilation) > 1:
-        raise layer.error(
-            f"strides={strides} and dilation_rate={dilation}: Keras does not "
-            "allow a stride above 1 together with a dilation above 1"
-        )
     cin = _known_channels(layer, shape)
     hw, lines = _slide(layer, shape, kernel, strides, layer.padding(), dilation)
     params = separable_conv2d_params(
