@@ -25,9 +25,7 @@ def as_array(value, name: str) -> np.ndarray:
                 f"that NumPy cannot turn into one ({err})"
             ) from None
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(
-            f"{name} must hold numbers, got an array of dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if arr.size == 0:

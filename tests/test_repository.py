@@ -53,10 +53,23 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_owner_layout_is_present():
-    for name in ["book", "notebooks", "solutions", "cnnkit", "tests", "_config.yml",
-                 "_toc.yml", "environment.yml", "README.md", "pyproject.toml",
-                 "Makefile", "nbgrader_config.py", ".ci/run", "LICENSE",
-                 "CITATION.cff"]:
+    for name in [
+        "book",
+        "notebooks",
+        "solutions",
+        "cnnkit",
+        "tests",
+        "_config.yml",
+        "_toc.yml",
+        "environment.yml",
+        "README.md",
+        "pyproject.toml",
+        "Makefile",
+        "nbgrader_config.py",
+        ".ci/run",
+        "LICENSE",
+        "CITATION.cff",
+    ]:
         assert (ROOT / name).exists(), name
 
 
@@ -82,7 +95,10 @@ class _Config:
 def test_import_cnnkit_does_not_import_tensorflow():
     code = "import cnnkit, sys; print('tensorflow' in sys.modules)"
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.strip()
     assert out == "False"
@@ -100,8 +116,13 @@ def test_tool_caches_are_kept_out_of_the_repository_and_home():
     import tempfile
 
     temp = Path(tempfile.gettempdir()).resolve()
-    for var in ["KERAS_HOME", "MPLCONFIGDIR", "JUPYTER_CONFIG_DIR",
-                "JUPYTER_DATA_DIR", "IPYTHONDIR"]:
+    for var in [
+        "KERAS_HOME",
+        "MPLCONFIGDIR",
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "IPYTHONDIR",
+    ]:
         path = Path(os.environ[var]).resolve()
         assert temp in path.parents, f"{var}={path}"
         assert ROOT not in path.parents and Path.home() not in path.parents
