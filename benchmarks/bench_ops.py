@@ -173,18 +173,9 @@ def bench_conv(work: Conv, rows: int, rng) -> dict:
     check(work.name, [forward()], [tf_forward()])
     check(work.name, backward(), tf_backward())
     rows = max(rows, work.kernel[0])  # the kernel must fit the strip
-    outputs = np.prod(y.shape[:3])
-    return {
-        "name": work.name,
-        "pairs": {
-            "forward": (forward, tf_forward),
-            "backward": (backward, tf_backward),
-        },
-        "loops": {
-            "forward": loops_ms(loops_forward, x, rows, outputs),
-            "backward": loops_ms(loops_backward, x, rows, outputs),
-        },
-    }
+    pairs = {"forward": (forward, tf_forward), "backward": (backward, tf_backward)}
+    loops = {"forward": loops_forward, "backward": loops_backward}
+    return _case(work.name, pairs, loops, x, rows, np.prod(y.shape[:3]))
 
 
 def bench_pool(work: Pool, rows: int, rng) -> dict:
@@ -232,18 +223,18 @@ def bench_pool(work: Pool, rows: int, rng) -> dict:
 
     check(work.name, [forward()], [tf_forward()])
     check(work.name, [backward()], [tf_backward()])
-    rows = max(rows, size)
-    outputs = np.prod(y.shape[:3])
+    rows = max(rows, size)  # the window must fit the strip
+    pairs = {"forward": (forward, tf_forward), "backward": (backward, tf_backward)}
+    loops = {"forward": loops_forward, "backward": loops_backward}
+    return _case(work.name, pairs, loops, x, rows, np.prod(y.shape[:3]))
+
+
+def _case(name: str, pairs: dict, loops: dict, x, rows: int, outputs: int) -> dict:
+    """One workload's timed pairs (cnnkit, TF) and its loop versions' estimates."""
     return {
-        "name": work.name,
-        "pairs": {
-            "forward": (forward, tf_forward),
-            "backward": (backward, tf_backward),
-        },
-        "loops": {
-            "forward": loops_ms(loops_forward, x, rows, outputs),
-            "backward": loops_ms(loops_backward, x, rows, outputs),
-        },
+        "name": name,
+        "pairs": pairs,
+        "loops": {op: loops_ms(f, x, rows, outputs) for op, f in loops.items()},
     }
 
 
