@@ -49,7 +49,11 @@ def test_build_base_is_the_recorded_architecture(record):
 
 
 def test_record_says_how_it_was_made(record):
-    assert record["source"]["name"] in ("MNIST", "Fashion-MNIST")
+    assert record["source"]["name"] == "MNIST"  # the committed recipe's source
+    assert record["command"] == (
+        "python -m cnnkit.pretrained --source {source} --epochs {epochs} "
+        "--seed {seed} --batch-size {batch_size}".format(**pretrained.DEFAULTS)
+    )
     assert record["source"]["train_images"] == 60000
     assert record["training"]["seed"] == pretrained.DEFAULTS["seed"]
     assert record["training"]["op_determinism"] is True
@@ -64,7 +68,7 @@ def test_base_takes_loader_pixels_and_gives_features(base):
 
     (x, _), _ = load_digits_28(verbose=False)
     features = base.predict(x[:8, ..., None], verbose=0)
-    assert features.shape == (8, 6272)
+    assert features.shape == (8, pretrained.FEATURES)
     assert np.isfinite(features).all() and (features >= 0).all()  # after ReLU
     assert features.std() > 0
     again = pretrained.load_pretrained().predict(x[:8, ..., None], verbose=0)
@@ -82,7 +86,8 @@ def test_frozen_base_with_a_head_trains_only_the_head():
     frozen.trainable = False
     model = pretrained.build_classifier(frozen, 10)
     assert model.output_shape == (None, 10)
-    assert sum(w.numpy().size for w in model.trainable_weights) == 6272 * 10 + 10
+    n_features = pretrained.FEATURES
+    assert sum(w.numpy().size for w in model.trainable_weights) == n_features * 10 + 10
 
 
 def test_missing_file_says_how_to_make_it(tmp_path):
@@ -167,19 +172,15 @@ def _transfer_module():
 
 # Least gain, in accuracy, of the frozen base + new head over the same network
 # trained from scratch, mean of 3 seeds (benchmarks/TRANSFER.md has the table).
-# With 10 labels per class the Fashion-MNIST base measured +4.7 points, so it
-# is held to a clear positive gain there; an MNIST base must give 5 points.
-MIN_GAIN = {
-    ("MNIST", 1): 0.05,
-    ("MNIST", 10): 0.05,
-    ("Fashion-MNIST", 1): 0.05,
-    ("Fashion-MNIST", 10): 0.02,
-}
+# With 100 labels (10 per class) it must be 5 points. With 10 labels it must
+# beat the best gain measured before this base (+9 points, a base trained one
+# epoch on MNIST, at 10 to 30 labels).
+MIN_GAIN = {1: 0.09, 10: 0.05}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("per_class", [1, 10])
-def test_transfer_gain_on_few_labels(per_class, record):
+def test_transfer_gain_on_few_labels(per_class):
     """Frozen base + new head beats the same network from scratch, 3 seeds."""
     transfer = _transfer_module()
     runs = [
@@ -187,7 +188,7 @@ def test_transfer_gain_on_few_labels(per_class, record):
         for seed in range(3)
     ]
     gain = np.mean([r["pretrained"] - r["scratch"] for r in runs])
-    assert gain >= MIN_GAIN[record["source"]["name"], per_class], runs
+    assert gain >= MIN_GAIN[per_class], runs
 
 
 def test_imagenet_base_offline_points_at_the_course_base():
