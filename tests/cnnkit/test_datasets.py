@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -110,6 +111,46 @@ def test_loaders_work_with_the_network_off(name, request, no_network):
     loader = {"mnist": datasets.load_mnist, "fashion": datasets.load_fashion_mnist}
     (x_train, _), _ = loader[name](verbose=False)  # download allowed, not needed
     assert x_train.shape == (60000, 28, 28)
+
+
+_NO_NETWORK_SCRIPT = """
+import socket
+from cnnkit import datasets
+try:
+    socket.create_connection(("pypi.org", 443), timeout=5)
+except OSError:
+    pass
+else:
+    raise SystemExit("the network is on")
+for load in (datasets.load_mnist, datasets.load_fashion_mnist,
+             datasets.load_digits_28, datasets.load_faces):
+    load()
+for name in datasets.SAMPLE_IMAGES:
+    datasets.sample_image(name)
+"""
+
+
+def test_every_loader_works_in_a_process_without_network(mnist, fashion):
+    """The real thing, not a patched socket: a process in a network namespace
+    of its own, which has no network at all (Linux's unshare, as root)."""
+    if not shutil.which("unshare"):
+        pytest.skip("needs the unshare command (util-linux) to cut the network off")
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -n is not permitted here: {probe.stderr.decode()[:200]}")
+    run = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", _NO_NETWORK_SCRIPT],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == [
+        f"Loaded MNIST from {mnist.source}",
+        f"Loaded Fashion-MNIST from {fashion.source}",
+        "Loaded digits-28 from scikit-learn's load_digits() (UCI optdigits, 8x8), "
+        "redrawn at 28x28",
+        "Loaded faces from scikit-image's data.lfw_subset()",
+    ]
 
 
 def test_small_loaders_work_with_the_network_off(no_network):
