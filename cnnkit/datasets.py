@@ -275,7 +275,7 @@ def _read_mnist_pickle(path: Path):
             raise ValueError(f"{path}: pixels are not k/256 for k in 0..255")
         return k.astype(np.uint8)
 
-    x_train = images(np.concatenate([x_fit, x_val]))
+    x_train = np.concatenate([images(x_fit), images(x_val)])
     y_train = np.concatenate([y_fit, y_val]).astype(np.uint8)
     return (x_train, y_train), (images(x_test), np.asarray(y_test, np.uint8))
 
