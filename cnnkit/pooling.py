@@ -195,8 +195,8 @@ def pool2d(
 
 
 CHUNK_BYTES = 1 << 20
-"""Pool about this much of the batch at a time (1 MB): padded, pooled down the
-rows and then across the columns while it is still in the CPU's cache."""
+"""Pool about this much of the batch at a time (1 MB): pooled down the rows and
+then across the columns while it is still in the CPU's cache."""
 
 
 def _pool(p: _Pool) -> np.ndarray:
@@ -204,7 +204,9 @@ def _pool(p: _Pool) -> np.ndarray:
 
     A window's maximum (minimum, sum) is that of its rows' maxima, so this
     pools down the rows first and then across the columns: ``kh + kw`` array
-    operations instead of ``kh * kw``, a few images at a time.
+    operations instead of ``kh * kw``, a few images at a time. Padding is
+    never built: each offset in the window combines only the window
+    positions where it falls on a real pixel.
     """
     combine = {"max": np.maximum, "min": np.minimum, "avg": np.add}[p.mode]
     pooled = np.empty(p.out_shape, p.x.dtype)
@@ -212,17 +214,44 @@ def _pool(p: _Pool) -> np.ndarray:
     step = max(1, CHUNK_BYTES // p.x[0].nbytes)
     for start in range(0, len(p.x), step):
         images = slice(start, start + step)
-        out = _padded(p, p.x[images])
+        out = p.x[images]
         for axis in (1, 2):
-            taps = [out[index] for index in _offsets(p, axis)]
-            out = taps[0].copy() if len(taps) == 1 else combine(taps[0], taps[1])
-            for tap in taps[2:]:
-                combine(out, tap, out=out)
+            out = _pool_axis(p, out, axis, combine)
         if p.mode == "avg":
             np.divide(out, counts, out=pooled[images])
         else:
             pooled[images] = out
     return pooled
+
+
+def _pool_axis(p: _Pool, a: np.ndarray, axis: int, combine) -> np.ndarray:
+    """Pool ``a`` along ``axis`` (1: rows, 2: columns) as if it were padded.
+
+    Offset ``u`` of output position ``i`` reads input ``i * s + u - before``;
+    the positions where that is a real pixel form one run ``i0 .. i1 - 1``.
+    """
+    k, s, n_out = p.window[axis - 1], p.stride[axis - 1], p.out_shape[axis]
+    before, size = p.pads[axis - 1][0], a.shape[axis]
+    lead = (slice(None),) * axis
+    shape = list(a.shape)
+    shape[axis] = n_out
+    out = None
+    for u in range(k):
+        i0 = max(0, -((u - before) // s))  # ceil((before - u) / s)
+        i1 = min(n_out, (size - 1 - u + before) // s + 1)
+        if i1 <= i0:
+            continue
+        r0 = i0 * s + u - before
+        tap = a[lead + (slice(r0, r0 + s * (i1 - i0 - 1) + 1, s),)]
+        if out is None and (i0, i1) == (0, n_out):
+            out = tap.copy()
+            continue
+        if out is None:
+            fill = {"max": -np.inf, "min": np.inf, "avg": 0}[p.mode]
+            out = np.full(shape, fill, a.dtype)
+        part = out[lead + (slice(i0, i1),)]
+        combine(part, tap, out=part)
+    return out
 
 
 def _offsets(p: _Pool, axis: int):
