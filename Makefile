@@ -3,6 +3,7 @@
 #   make book   build the site into _build/html (sets itself up first)
 #   make test   run every test (sets itself up first); CI runs this
 #   make lab    open the course in JupyterLab
+#   make execute NB=notebooks/NN-x.ipynb   re-run a chapter and store its outputs
 #
 # The set-up creates .venv with this machine's python3 and installs the
 # course into it. A stamp named after a hash of the dependency files makes a
@@ -24,7 +25,7 @@ STAMP  := $(VENV)/.installed-$(HASH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup book test test-quick lab bench pretrained lint format clean distclean
+.PHONY: help setup book test test-quick lab execute bench pretrained lint format clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -72,6 +73,15 @@ test-quick: $(STAMP)
 # JupyterLab refuses to start as root unless told it may (containers, CI).
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+
+# Run a chapter in a fresh kernel and store its outputs (never widget state,
+# which the static site cannot use).
+execute: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make execute NB=notebooks/NN-topic.ipynb"; exit 2; }
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=600 "$(NB)"
+	$(BIN)/python -c "import nbformat as f, sys; nb = f.read(sys.argv[1], 4); \
+	  nb.metadata.pop('widgets', None); f.write(nb, sys.argv[1])" "$(NB)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 _HOME = tempfile.mkdtemp(prefix="cnnkit-tests-")
 for _var, _sub in {
     "KERAS_HOME": "keras",
@@ -28,3 +30,37 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Student versions of assignments stop at `raise NotImplementedError()` by
 # design; the assignment tests exercise them, nbval does not.
 collect_ignore_glob = ["notebooks/assignments/*"]
+
+
+# Every chapter runs within its time budget: Part I's in a minute, Part II's
+# (which train networks) in four. nbval runs a notebook cell by cell; the
+# cell at which a notebook's running total passes its budget fails.
+BUDGET_SECONDS = {"I": 60.0, "II": 240.0}
+_spent: dict[str, float] = {}
+
+
+def chapter_budget(name: str) -> float | None:
+    """The time budget of a chapter notebook named ``NN-topic.ipynb``."""
+    number = name.split("-", 1)[0]
+    if not number.isdigit():
+        return None
+    return BUDGET_SECONDS["I" if int(number) <= 7 else "II"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    path = getattr(item, "path", None)
+    if call.when != "call" or path is None or path.suffix != ".ipynb":
+        return
+    budget = chapter_budget(path.name)
+    if budget is None:
+        return
+    _spent[path.name] = _spent.get(path.name, 0.0) + call.duration
+    if report.passed and _spent[path.name] > budget:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{path.name} has run for {_spent[path.name]:.0f} s by this cell, "
+            f"past its budget of {budget:.0f} s"
+        )

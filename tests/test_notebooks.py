@@ -1,0 +1,137 @@
+"""Every chapter notebook follows the conventions of notebooks/README.md.
+
+nbval (run by `make test` on notebooks/) re-executes each chapter and
+compares its outputs, and the root conftest fails a chapter that runs past
+its time budget; these tests check what a run cannot: that a chapter is set
+up for Colab, stores its outputs, glues its numbers, uses cnnkit, has
+exercises with hidden solutions, describes its figures and links onwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _part(caption: str) -> list[str]:
+    (part,) = [p for p in TOC["parts"] if p["caption"] == caption]
+    return [c["file"] for c in part["chapters"]]
+
+
+def _cells(path: Path, kind: str) -> list[dict]:
+    cells = json.loads(path.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == kind and "".join(c["source"])]
+
+
+def _text(cells: list[dict]) -> str:
+    return "\n".join("".join(c["source"]) for c in cells)
+
+
+def _id(path: Path) -> str:
+    return path.name
+
+
+def test_the_parts_list_their_chapters_in_order():
+    listed = _part("Part I: Seeing with kernels") + _part(
+        "Part II: Learning the kernels"
+    )
+    chapters = [f for f in listed if f.startswith("notebooks/")]
+    assert chapters == sorted(chapters)
+    assert [f"notebooks/{p.stem}" for p in CHAPTERS] == chapters
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_first_code_cell_sets_the_chapter_up_in_colab(path):
+    first = "".join(_cells(path, "code")[0]["source"])
+    assert 'if "google.colab" in sys.modules:' in first
+    assert f'"cnnkit @ git+{CONFIG["repository"]["url"]}"' in first
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_chapter_stores_outputs_imports_cnnkit_and_glues_numbers(path):
+    code = _cells(path, "code")
+    assert any(c.get("outputs") for c in code), "no stored outputs"
+    source = _text(code)
+    assert re.search(r"^(import cnnkit|from cnnkit[\w.]* import)", source, re.M)
+    glued = set(re.findall(r"""\bglue\(\s*["'](\w+)["']""", source))
+    used = set(re.findall(r"\{glue:\w+\}`([\w]+)", _text(_cells(path, "markdown"))))
+    assert glued, "glues no number"
+    assert used, "the prose shows no glued number"
+    assert used <= glued, f"prose uses values no cell glues: {used - glued}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_chapter_has_exercises_with_hidden_solutions(path):
+    prose = _text(_cells(path, "markdown"))
+    exercises = re.findall(r"^:::\{admonition\} Exercise[^\n]*", prose, re.M)
+    solutions = re.findall(
+        r"^:::\{admonition\} Solution\n:class: dropdown$", prose, re.M
+    )
+    assert len(exercises) >= 2, exercises
+    assert len(solutions) >= len(exercises)
+    assert any("predict" in e.lower() for e in exercises), exercises
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_every_figure_has_alt_text_or_a_caption(path):
+    for cell in _cells(path, "code"):
+        has_image = any("image/png" in o.get("data", {}) for o in cell["outputs"])
+        mystnb = cell["metadata"].get("mystnb", {})
+        described = mystnb.get("image", {}).get("alt") or mystnb.get("figure", {}).get(
+            "caption"
+        )
+        assert not has_image or described, "".join(cell["source"])[:80]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_explorers_leave_no_widget_on_the_static_site(path):
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"], "widget state is stored"
+    for cell in _cells(path, "code"):
+        source = "".join(cell["source"])
+        shows_widget = any(WIDGET_VIEW in o.get("data", {}) for o in cell["outputs"])
+        if shows_widget or re.search(r"\bwidgets\.\w+_explorer\(", source):
+            assert "remove-output" in cell["metadata"].get("tags", []), source[:80]
+            assert source.startswith("# NBVAL_IGNORE_OUTPUT"), source[:80]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_chapter_ends_with_a_summary_and_links_to_the_next(path):
+    prose = _text(_cells(path, "markdown"))
+    assert re.search(r"^## Summary", prose, re.M)
+    assert re.search(r"^## Exercises", prose, re.M)
+    later = CHAPTERS[CHAPTERS.index(path) + 1 :]
+    if later:
+        assert f"{{doc}}`{later[0].stem}`" in prose or (
+            f"<{later[0].stem}>`" in prose
+        ), f"no link to {later[0].stem}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_stored_outputs_reproduce(path):
+    outputs = json.dumps([c["outputs"] for c in _cells(path, "code")])
+    assert not re.search(r" at 0x[0-9a-f]{6,}", outputs), "a memory address"
+    assert "oneDNN custom operations" not in outputs, "TensorFlow's start-up log"
+    assert "\\u2588" not in outputs and "ETA:" not in outputs, "a progress bar"
+
+
+def test_budget_hook_knows_every_chapter():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    chapter_budget = module.chapter_budget
+    for path in CHAPTERS:
+        assert chapter_budget(path.name) in (60.0, 240.0)
+    assert chapter_budget("README.ipynb") is None
