@@ -25,7 +25,12 @@ for _var, _sub in {
     os.environ[_var] = os.path.join(_HOME, _sub)
     os.makedirs(os.environ[_var], exist_ok=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Tests draw off screen. This is set in this process only: an MPLBACKEND
+# variable would reach the kernels nbval starts and stop chapters' figures
+# from being displayed, and so stored.
+import matplotlib  # noqa: E402 (only once MPLCONFIGDIR is set)
+
+matplotlib.use("Agg")
 
 # Student versions of assignments stop at `raise NotImplementedError()` by
 # design; the assignment tests exercise them, nbval does not.
