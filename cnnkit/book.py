@@ -10,13 +10,22 @@ everywhere.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 __all__ = ["glue"]
 
+#: Where myst-nb looks for a glued value's display data in a cell's outputs.
+RECORD_PREFIX = "application/papermill.record/"
+
 
 def glue(name: str, value: Any, *, display: bool = False) -> Any:
     """Record ``value`` under ``name`` for the book's prose, and return it.
+
+    Where myst-nb is installed, the value's display data is written as an
+    output that myst-nb reads back when it builds the page (the record
+    format of ``myst_nb.glue``, written here so that a chapter does not pay
+    for importing nbformat and jsonschema, a few seconds each time).
 
     Parameters
     ----------
@@ -40,12 +49,19 @@ def glue(name: str, value: Any, *, display: bool = False) -> Any:
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:  # Colab, or a bare Jupyter install
-        from IPython.display import display as show
+    from IPython.display import display as show
 
+    if importlib.util.find_spec("myst_nb") is None:  # Colab, a bare Jupyter
         show(value)
-    else:
-        myst_glue(name, value, display=display)
+        return value
+    from IPython.core.formatters import format_display_data
+
+    bundle, metadata = format_display_data(value)
+    prefix = "" if display else RECORD_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    show(
+        {prefix + key: data for key, data in bundle.items()},
+        raw=True,
+        metadata=metadata,
+    )
     return value

@@ -1,35 +1,41 @@
-"""glue records a value for the book where myst-nb exists, and shows it where
-it does not (Colab), returning the value either way."""
+"""glue writes the record myst-nb reads back, and shows the value where
+myst-nb is missing (Colab), returning the value either way."""
 
 from __future__ import annotations
 
-import builtins
+import importlib.util
 
+import numpy as np
 import pytest
 
 from cnnkit.book import glue
 
 
-def test_glue_records_through_myst_nb(monkeypatch):
-    import myst_nb
+@pytest.mark.parametrize("value", [42, 0.9871, "text", np.float64(2.5)])
+@pytest.mark.parametrize("display", [False, True])
+def test_glue_writes_exactly_what_myst_nb_glue_writes(monkeypatch, value, display):
+    import IPython.display
+    from myst_nb.ext import glue as myst_glue
 
-    calls = []
-    monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: calls.append((a, k)))
-    assert glue("answer", 42) == 42
-    assert calls == [(("answer", 42), {"display": False})]
+    ours, theirs = [], []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: ours.append((a, k)))
+    monkeypatch.setattr(myst_glue, "ipy_display", lambda *a, **k: theirs.append((a, k)))
+    assert glue("answer", value, display=display) is value
+    myst_glue.glue("answer", value, display=display)
+    assert ours == theirs and len(ours) == 1
 
 
 def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
-    real_import = builtins.__import__
+    import IPython.display
 
-    def no_myst_nb(name, *args, **kwargs):
-        if name == "myst_nb":
-            raise ImportError("no myst_nb in Colab")
-        return real_import(name, *args, **kwargs)
-
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "myst_nb" else real_find_spec(name, *a),
+    )
     shown = []
-    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
-    monkeypatch.setattr("IPython.display.display", lambda v: shown.append(v))
+    monkeypatch.setattr(IPython.display, "display", lambda v: shown.append(v))
     assert glue("answer", 42) == 42
     assert shown == [42]
 
