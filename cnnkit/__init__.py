@@ -39,6 +39,7 @@ from cnnkit.shapes import (
     conv2d_params,
     dense_params,
     depthwise_conv2d_params,
+    kernel_span,
     output_size,
     padding_amounts,
     same_padding,

@@ -11,6 +11,13 @@ import numbers
 
 import numpy as np
 
+Pair = int | tuple[int, int]
+"""A size given once for both axes, or as ``(rows, cols)``."""
+
+Padding = str | int | tuple
+"""``"valid"``, ``"same"``, an int, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
+"""
+
 
 def as_array(value, name: str) -> np.ndarray:
     """Return ``value`` as a non-empty float or integer array, or raise."""
@@ -42,6 +49,30 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def non_negative_int(value, name: str) -> int:
+    """Return ``value`` as an ``int`` if it is a whole number of at least 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return int(value)
+
+
+def boolean(value, name: str) -> bool:
+    """Return ``value`` as a ``bool`` if it is ``True`` or ``False``.
+
+    The one rule for every flag: Python's and NumPy's booleans pass, anything
+    else (``0`` and ``1`` included) is a ``TypeError``, because a flag given a
+    number is usually an argument in the wrong place.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"{name} must be True or False, got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+    return bool(value)
+
+
 def positive_pair(value, name: str) -> tuple[int, int]:
     """Return ``(a, b)`` from an int or a pair of positive ints."""
     if isinstance(value, (tuple, list)):
@@ -69,9 +100,24 @@ def float_array(value, name: str) -> np.ndarray:
 
 
 def float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The dtype to compute in: the floats' common one, float64 if none is float."""
-    floats = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
+    """The dtype to compute in: NumPy's promotion of the arrays' dtypes
+    (``np.result_type``), or float64 when that is an integer type."""
+    dtype = np.result_type(*arrays)
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+
+
+def dout_of(value, shape: tuple[int, ...], of: str) -> np.ndarray:
+    """Return a gradient ``dout`` as a float array, if it has ``shape``.
+
+    ``of`` names what ``dout`` is the gradient of, for the message: ``"x"``,
+    ``"conv2d's output"``.
+    """
+    d = float_array(value, "dout")
+    if d.shape != tuple(shape):
+        raise ValueError(
+            f"dout must have the shape of {of}, {tuple(shape)}, got shape {d.shape}"
+        )
+    return d
 
 
 def image_batch(value, name: str) -> tuple[np.ndarray, int]:

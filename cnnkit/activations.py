@@ -7,9 +7,8 @@ loss is where the chain rule starts. The values match Keras: probabilities
 are clipped to ``[EPSILON, 1 - EPSILON]`` before a logarithm, and losses are
 averaged over the samples.
 
-The book meets ReLU, sigmoid and softmax in Part I (the chapter on
-activations) and the losses and their gradients in Part II (the chapter on
-loss functions and backpropagation).
+The book meets ReLU, sigmoid, softmax, the losses and their gradients in
+Part II (the chapter *Losses and activations*).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from cnnkit._validation import float_array
+from cnnkit._validation import boolean, dout_of, float_array
 
 __all__ = [
     "EPSILON",
@@ -37,18 +36,25 @@ __all__ = [
 EPSILON = 1e-7
 """Keras's ``backend.epsilon()``: how close to 0 or 1 a probability may get."""
 
+ROW_SUM_TOLERANCE = 1e-3
+"""How far from 1 a row of probabilities may sum: far more than rounding in
+float32 or a numerical gradient's nudge moves it, far less than a mistake."""
+
 
 def _same_shape(dout, x) -> tuple[np.ndarray, np.ndarray]:
     x = float_array(x, "x")
-    dout = float_array(dout, "dout")
-    if dout.shape != x.shape:
-        raise ValueError(f"dout must have the shape of x, {x.shape}, got {dout.shape}")
-    return dout, x
+    return dout_of(dout, x.shape, "x"), x
 
 
-def _axis(axis, ndim: int) -> int:
+def _axis(axis, x: np.ndarray) -> int:
+    """``axis`` of ``x`` to take the softmax along, checked."""
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an integer, got {axis!r}")
+    ndim = x.ndim
+    if ndim == 0:
+        raise ValueError(
+            f"x must have an axis to take the softmax along, got a scalar ({x})"
+        )
     if not -ndim <= axis < ndim:
         raise ValueError(
             f"axis must be in [-{ndim}, {ndim - 1}] for x with {ndim} dimension(s), "
@@ -176,7 +182,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
            [0. , 1. ]])
     """
     x = float_array(x, "x")
-    axis = _axis(axis, x.ndim)
+    axis = _axis(axis, x)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -211,8 +217,7 @@ def _targets(y_true, y_pred, from_logits, needs_classes=False):
     """Check a loss's arguments; return them as float arrays."""
     y_true = float_array(y_true, "y_true")
     y_pred = float_array(y_pred, "y_pred")
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
+    from_logits = boolean(from_logits, "from_logits")
     if y_true.shape != y_pred.shape:
         raise ValueError(
             f"y_true and y_pred must have the same shape, got {y_true.shape} "
@@ -231,6 +236,24 @@ def _targets(y_true, y_pred, from_logits, needs_classes=False):
             f"raw scores), got values from {y_pred.min()} to {y_pred.max()}"
         )
     return y_true, y_pred
+
+
+def _distributions(y_pred: np.ndarray) -> None:
+    """Raise unless each row of probabilities sums to 1 (within the tolerance).
+
+    Keras would divide each row by its sum instead; the gradient of that is
+    not the ``-y / p`` of the book, so cnnkit asks for a distribution.
+    """
+    sums = y_pred.reshape(-1, y_pred.shape[-1]).sum(axis=-1)
+    off = np.flatnonzero(np.abs(sums - 1) > ROW_SUM_TOLERANCE)
+    if off.size:
+        row = off[0]
+        raise ValueError(
+            "each row of y_pred must sum to 1 (a probability for each class, "
+            f"such as a softmax output), but row {row} sums to {sums[row]:.6g}"
+            f"{f' (and {off.size - 1} more rows are off)' if off.size > 1 else ''}; "
+            "pass from_logits=True for raw scores"
+        )
 
 
 def binary_cross_entropy(
@@ -322,6 +345,11 @@ def categorical_cross_entropy(
 
         L = -\\frac{1}{N} \\sum_{n} \\sum_{k} y_{n,k} \\log p_{n,k}
 
+    Keras first divides each row of ``y_pred`` by its sum; cnnkit instead
+    asks for rows that sum to 1 (within :data:`ROW_SUM_TOLERANCE`) and raises
+    a ``ValueError`` naming the first row that does not, so on every input it
+    accepts the two agree.
+
     Parameters
     ----------
     y_true : ndarray of shape (K,) or (N, K)
@@ -346,6 +374,8 @@ def categorical_cross_entropy(
     0.693147
     """
     y, p = _targets(y_true, y_pred, from_logits, needs_classes=True)
+    if not from_logits:
+        _distributions(p)
     log_p = _log_softmax(p) if from_logits else np.log(np.clip(p, EPSILON, 1 - EPSILON))
     return float(-np.sum(y * log_p) / (y.size // y.shape[-1]))
 
@@ -356,8 +386,9 @@ def categorical_cross_entropy_backward(
     """Gradient of :func:`categorical_cross_entropy` with respect to ``y_pred``.
 
     ``-y / (p N)`` for probabilities (0 where ``p`` was clipped), and the
-    famous ``(softmax(z) - y) / N`` for logits ``z`` with one-hot ``y`` (Part
-    II, *Losses and activations*).
+    famous ``(softmax(z) - y) / N`` for logits ``z`` with one-hot ``y``
+    (Part II, *Losses and activations*). Rows of probabilities must sum to 1,
+    as in :func:`categorical_cross_entropy`.
 
     Parameters
     ----------
@@ -375,6 +406,8 @@ def categorical_cross_entropy_backward(
     array([[ 0.5, -0.5]])
     """
     y, p = _targets(y_true, y_pred, from_logits, needs_classes=True)
+    if not from_logits:
+        _distributions(p)
     n = y.size // y.shape[-1]
     if from_logits:
         return (softmax(p) * y.sum(axis=-1, keepdims=True) - y) / n

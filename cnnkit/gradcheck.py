@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnnkit._validation import float_array
+from cnnkit._validation import dout_of, float_array
 
 __all__ = ["numerical_gradient", "rel_error"]
 
@@ -36,9 +36,11 @@ def numerical_gradient(
 
     Without ``dout``, ``f`` must return a single number and ``L = f``. With
     it, ``f`` may return an array and the result is what a backward pass
-    given ``dout`` should return. ``x`` is copied to float64 first, and
-    ``f`` is called twice per entry. Part II (*Backpropagation through a
-    convolution*) checks every backward pass with it.
+    given ``dout`` should return. ``f`` is called twice per entry, each time
+    on a fresh float64 copy of the nudged ``x``, so an ``f`` that changes its
+    argument in place (``v[v < 0] = 0``) changes neither ``x`` nor the
+    nudges. Part II (*Backpropagation through a convolution*) checks every
+    backward pass with it.
 
     Parameters
     ----------
@@ -70,9 +72,16 @@ def numerical_gradient(
     x = float_array(x, "x").astype(np.float64)  # a copy we may nudge
     if dout is not None:
         dout = float_array(dout, "dout")
+    name = getattr(f, "__name__", type(f).__name__)
 
     def loss() -> float:
-        out = np.asarray(f(x), dtype=np.float64)
+        out = f(x.copy())  # f may change its argument: never hand it x itself
+        if out is None:
+            raise TypeError(
+                f"f ({name}) returned None; it must return a number, or an array "
+                "when dout is given (is a `return` missing?)"
+            )
+        out = float_array(out, f"f(x) ({name})").astype(np.float64)
         if dout is None:
             if out.size != 1:
                 raise ValueError(
@@ -80,11 +89,7 @@ def numerical_gradient(
                     f"an array of shape {out.shape}; pass dout to check an array"
                 )
             return float(out.reshape(()))
-        if out.shape != dout.shape:
-            raise ValueError(
-                f"dout must have the shape of f(x), {out.shape}, got {dout.shape}"
-            )
-        return float(np.sum(out * dout))
+        return float(np.sum(out * dout_of(dout, out.shape, "f(x)")))
 
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):

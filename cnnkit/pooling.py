@@ -19,13 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 from cnnkit._validation import (
+    Padding,
+    Pair,
     choice,
-    float_array,
+    dout_of,
     float_dtype,
     image_batch,
     positive_pair,
 )
-from cnnkit.shapes import padding_amounts
+from cnnkit.shapes import output_size, padding_amounts
 
 __all__ = [
     "pool2d",
@@ -36,8 +38,6 @@ __all__ = [
 ]
 
 MODES = ("max", "min", "avg")
-Pair = int | tuple[int, int]
-Padding = str | int | tuple
 
 
 class _Pool(NamedTuple):
@@ -61,18 +61,20 @@ def _prepare(x, pool_size, stride, padding, mode) -> _Pool:
     stride = window if stride is None else positive_pair(stride, "stride")
     n, h, w, c = x4.shape
     pads = padding_amounts(padding, (h, w), window, stride)
-    if any(p >= k for k, axis in zip(window, pads, strict=True) for p in axis):
+    if any(side >= k for k, axis in zip(window, pads, strict=True) for side in axis):
         raise ValueError(
             f"padding={padding!r} puts a whole window in the padding; each side "
             f"must be smaller than pool_size {window}"
         )
-    padded = [size + sum(p) for size, p in zip((h, w), pads, strict=True)]
+    padded = (h + sum(pads[0]), w + sum(pads[1]))
     if window[0] > padded[0] or window[1] > padded[1]:
         raise ValueError(
             f"pool_size {window} does not fit input {(h, w)} with padding={padding!r}"
         )
-    h_out = (padded[0] - window[0]) // stride[0] + 1
-    w_out = (padded[1] - window[1]) // stride[1] + 1
+    h_out, w_out = (
+        output_size(size, k, stride=s)
+        for size, k, s in zip(padded, window, stride, strict=True)
+    )
     user_out = {2: (h_out, w_out), 3: (h_out, w_out, c), 4: (n, h_out, w_out, c)}
     return _Pool(
         x=x4.astype(float_dtype(x4), copy=False),
@@ -86,52 +88,56 @@ def _prepare(x, pool_size, stride, padding, mode) -> _Pool:
     )
 
 
-def _taps(p: _Pool):
-    """For each offset (u, v) inside the window, the slices of the padded
-    input it covers at every window position: ``xp[:, rows, cols]`` has shape
-    ``(N, H_out, W_out, C)``."""
-    (sh, sw), (_, h_out, w_out, _) = p.stride, p.out_shape
-    for u in range(p.window[0]):
-        for v in range(p.window[1]):
-            yield (
-                slice(u, u + sh * (h_out - 1) + 1, sh),
-                slice(v, v + sw * (w_out - 1) + 1, sw),
-            )
+def _runs(pool: _Pool, axis: int):
+    """Where each offset of the window falls on real pixels, along ``axis``
+    (1: rows, 2: columns), as if the input were padded.
+
+    Offset ``u`` of window position ``i`` reads input ``i * s + u - before``;
+    the positions where that is a real pixel form one run ``i0 .. i1 - 1``.
+    Yields, for each offset with such a run, the offset, the window positions
+    ``slice(i0, i1)`` and the input pixels they read, a slice with step ``s``.
+    """
+    k, s, n_out = pool.window[axis - 1], pool.stride[axis - 1], pool.out_shape[axis]
+    before, size = pool.pads[axis - 1][0], pool.x.shape[axis]
+    for u in range(k):
+        i0 = max(0, -((u - before) // s))  # ceil((before - u) / s)
+        i1 = min(n_out, (size - 1 - u + before) // s + 1)
+        if i1 > i0:
+            r0 = i0 * s + u - before
+            yield u, slice(i0, i1), slice(r0, r0 + s * (i1 - i0 - 1) + 1, s)
 
 
-#: What padding holds for each mode: a value that never wins, or zero to add.
+def _along(axis: int, index) -> tuple:
+    """An index that applies ``index`` to ``axis`` of an (N, H, W, C) array."""
+    return (slice(None),) * axis + (index,)
+
+
+#: What a window starts from where it begins in the padding: a value that
+#: never wins a maximum (minimum), or zero to add to.
 _FILL = {"max": -np.inf, "min": np.inf, "avg": 0}
 
 
-def _padded(p: _Pool, x: np.ndarray) -> np.ndarray:
-    """``x`` (all or part of the batch) with padding that can never win, or
-    with zeros for averages."""
-    if not any(p.pads[0] + p.pads[1]):
-        return x
-    return np.pad(x, ((0, 0), *p.pads, (0, 0)), constant_values=_FILL[p.mode])
+def _sum_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype averages are summed in: float16 in float32, as ``np.mean`` does."""
+    return np.promote_types(dtype, np.float32)
 
 
-def _counts(p: _Pool) -> np.ndarray:
+def _counts(pool: _Pool) -> np.ndarray:
     """How many real (not padding) pixels each window covers: (H_out, W_out, 1),
     or one number when every window is whole (it divides faster)."""
     per_axis = []
     for size, k, s, (before, _), n_out in zip(
-        p.x.shape[1:3], p.window, p.stride, p.pads, p.out_shape[1:3], strict=True
+        pool.x.shape[1:3],
+        pool.window,
+        pool.stride,
+        pool.pads,
+        pool.out_shape[1:3],
+        strict=True,
     ):
         start = np.arange(n_out) * s - before  # window starts, in x's coordinates
         per_axis.append(np.minimum(start + k, size) - np.maximum(start, 0))
-    counts = np.multiply.outer(*per_axis)[:, :, None].astype(p.x.dtype)
+    counts = np.multiply.outer(*per_axis)[:, :, None].astype(_sum_dtype(pool.x.dtype))
     return counts.flat[0] if np.all(counts == counts.flat[0]) else counts
-
-
-def _check_dout(dout, p: _Pool) -> np.ndarray:
-    d = float_array(dout, "dout")
-    if d.shape != p.user_out_shape:
-        raise ValueError(
-            f"dout must have the shape of pool2d's output, {p.user_out_shape}, "
-            f"got shape {d.shape}"
-        )
-    return d.astype(p.x.dtype, copy=False).reshape(p.out_shape)
 
 
 def pool2d(
@@ -193,8 +199,8 @@ def pool2d(
     array([[3. , 4.5],
            [7.5, 9. ]])
     """
-    p = _prepare(x, pool_size, stride, padding, mode)
-    return _pool(p).reshape(p.user_out_shape)
+    pool = _prepare(x, pool_size, stride, padding, mode)
+    return _pool(pool).reshape(pool.user_out_shape)
 
 
 CHUNK_BYTES = 1 << 20
@@ -202,7 +208,14 @@ CHUNK_BYTES = 1 << 20
 then across the columns while it is still in the CPU's cache."""
 
 
-def _pool(p: _Pool) -> np.ndarray:
+def _chunks(pool: _Pool):
+    """Slices of the batch, a few images each, about ``CHUNK_BYTES`` of ``x``."""
+    step = max(1, CHUNK_BYTES // pool.x[0].nbytes)
+    for start in range(0, len(pool.x), step):
+        yield slice(start, start + step)
+
+
+def _pool(pool: _Pool) -> np.ndarray:
     """Pool every window of the input at once: (N, H_out, W_out, C).
 
     A window's maximum (minimum, sum) is that of its rows' maxima, so this
@@ -211,57 +224,37 @@ def _pool(p: _Pool) -> np.ndarray:
     never built: each offset in the window combines only the window
     positions where it falls on a real pixel.
     """
-    combine = {"max": np.maximum, "min": np.minimum, "avg": np.add}[p.mode]
-    pooled = np.empty(p.out_shape, p.x.dtype)
-    counts = _counts(p) if p.mode == "avg" else None
-    step = max(1, CHUNK_BYTES // p.x[0].nbytes)
-    for start in range(0, len(p.x), step):
-        images = slice(start, start + step)
-        out = p.x[images]
+    combine = {"max": np.maximum, "min": np.minimum, "avg": np.add}[pool.mode]
+    pooled = np.empty(pool.out_shape, pool.x.dtype)
+    counts = _counts(pool) if pool.mode == "avg" else None
+    for images in _chunks(pool):
+        out = pool.x[images]
+        if pool.mode == "avg":
+            out = out.astype(_sum_dtype(out.dtype), copy=False)
         for axis in (1, 2):
-            out = _pool_axis(p, out, axis, combine)
-        if p.mode == "avg":
+            out = _pool_axis(pool, out, axis, combine)
+        if pool.mode == "avg":
             np.divide(out, counts, out=pooled[images])
         else:
             pooled[images] = out
     return pooled
 
 
-def _pool_axis(p: _Pool, a: np.ndarray, axis: int, combine) -> np.ndarray:
-    """Pool ``a`` along ``axis`` (1: rows, 2: columns) as if it were padded.
-
-    Offset ``u`` of output position ``i`` reads input ``i * s + u - before``;
-    the positions where that is a real pixel form one run ``i0 .. i1 - 1``.
-    """
-    k, s, n_out = p.window[axis - 1], p.stride[axis - 1], p.out_shape[axis]
-    before, size = p.pads[axis - 1][0], a.shape[axis]
-    lead = (slice(None),) * axis
+def _pool_axis(pool: _Pool, a: np.ndarray, axis: int, combine) -> np.ndarray:
+    """Pool ``a`` along ``axis`` (1: rows, 2: columns) as if it were padded."""
     shape = list(a.shape)
-    shape[axis] = n_out
+    shape[axis] = pool.out_shape[axis]
     out = None
-    for u in range(k):
-        i0 = max(0, -((u - before) // s))  # ceil((before - u) / s)
-        i1 = min(n_out, (size - 1 - u + before) // s + 1)
-        if i1 <= i0:
-            continue
-        r0 = i0 * s + u - before
-        tap = a[lead + (slice(r0, r0 + s * (i1 - i0 - 1) + 1, s),)]
-        if out is None and (i0, i1) == (0, n_out):
+    for _, outputs, inputs in _runs(pool, axis):
+        tap = a[_along(axis, inputs)]
+        if out is None and outputs == slice(0, shape[axis]):
             out = tap.copy()
             continue
         if out is None:
-            out = np.full(shape, _FILL[p.mode], a.dtype)
-        part = out[lead + (slice(i0, i1),)]
+            out = np.full(shape, _FILL[pool.mode], a.dtype)
+        part = out[_along(axis, outputs)]
         combine(part, tap, out=part)
     return out
-
-
-def _offsets(p: _Pool, axis: int):
-    """For each offset inside the window along ``axis`` (1: rows, 2: columns),
-    the index of the pixels it covers, one per window position."""
-    k, s, n_out = p.window[axis - 1], p.stride[axis - 1], p.out_shape[axis]
-    for u in range(k):
-        yield (slice(None),) * axis + (slice(u, u + s * (n_out - 1) + 1, s),)
 
 
 def pool2d_naive(
@@ -297,26 +290,26 @@ def pool2d_naive(
     array([[3.75, 5.25],
            [5.5 , 3.  ]])
     """
-    p = _prepare(x, pool_size, stride, padding, mode)
-    reduce = {"max": np.max, "min": np.min, "avg": np.mean}[p.mode]
-    n_images, h_out, w_out, channels = p.out_shape
-    out = np.zeros(p.out_shape, p.x.dtype)
+    pool = _prepare(x, pool_size, stride, padding, mode)
+    reduce = {"max": np.max, "min": np.min, "avg": np.mean}[pool.mode]
+    n_images, h_out, w_out, channels = pool.out_shape
+    out = np.zeros(pool.out_shape, pool.x.dtype)
     for n in range(n_images):
         for i in range(h_out):
             for j in range(w_out):
-                rows, cols = _window_in_x(p, i, j)
+                rows, cols = _window_in_x(pool, i, j)
                 for c in range(channels):
-                    out[n, i, j, c] = reduce(p.x[n, rows, cols, c])
-    return out.reshape(p.user_out_shape)
+                    out[n, i, j, c] = reduce(pool.x[n, rows, cols, c])
+    return out.reshape(pool.user_out_shape)
 
 
-def _window_in_x(p: _Pool, i: int, j: int) -> tuple[slice, slice]:
+def _window_in_x(pool: _Pool, i: int, j: int) -> tuple[slice, slice]:
     """The rows and columns of ``x`` (padding cut off) under window (i, j)."""
-    top = i * p.stride[0] - p.pads[0][0]
-    left = j * p.stride[1] - p.pads[1][0]
+    top = i * pool.stride[0] - pool.pads[0][0]
+    left = j * pool.stride[1] - pool.pads[1][0]
     return (
-        slice(max(top, 0), top + p.window[0]),
-        slice(max(left, 0), left + p.window[1]),
+        slice(max(top, 0), top + pool.window[0]),
+        slice(max(left, 0), left + pool.window[1]),
     )
 
 
@@ -332,10 +325,12 @@ def pool2d_backward(
     """Gradient of a loss with respect to the input of :func:`pool2d`.
 
     Max (min) pooling passes each window's gradient to the pixel that won
-    it; when several tie, the first in row-major order takes it all, as in
-    TensorFlow. Average pooling shares it equally among the window's real
-    pixels. Overlapping windows add up. Derived in Part II
-    (*Backpropagation through a convolution*, which ends with pooling).
+    it, and to no other, even when the gradient is infinite; when several
+    tie, the first in row-major order takes it all, as in TensorFlow, and a
+    NaN in ``x`` wins its window (the first NaN, as ``np.argmax`` has it).
+    Average pooling shares it equally among the window's real pixels.
+    Overlapping windows add up. Derived in Part II (*Backpropagation through
+    a convolution*, which ends with pooling).
 
     Parameters
     ----------
@@ -366,30 +361,107 @@ def pool2d_backward(
            [0.25, 0.25, 0.25, 0.25],
            [0.25, 0.25, 0.25, 0.25]])
     """
-    p = _prepare(x, pool_size, stride, padding, mode)
-    d = _check_dout(dout, p)
-    xp = _padded(p, p.x)
-    if p.mode == "avg":
-        # share each window's gradient out across its columns, then its rows
-        dxp = d / _counts(p)
-        for axis in (2, 1):
-            share, shape = dxp, list(dxp.shape)
-            shape[axis] = xp.shape[axis]
-            dxp = np.zeros(shape, d.dtype)
-            for index in _offsets(p, axis):
-                dxp[index] += share
-    else:
-        # the first tap (in row-major order) that holds the winner takes it all
-        winner = _pool(p)
-        owed = d.copy()  # the gradient not yet handed out
-        dxp = np.zeros(xp.shape, d.dtype)
-        for rows, cols in _taps(p):
-            given = owed * (xp[:, rows, cols] == winner)
-            dxp[:, rows, cols] += given
-            owed -= given
-    (top, _), (left, _) = p.pads
-    _, h, w, _ = p.x.shape
-    return dxp[:, top : top + h, left : left + w].reshape(p.x_shape)
+    pool = _prepare(x, pool_size, stride, padding, mode)
+    dout = _check_dout(dout, pool)
+    if pool.mode == "avg":
+        return _spread(pool, dout / _counts(pool)).reshape(pool.x_shape)
+    dx = np.empty(pool.x.shape, pool.x.dtype)
+    for images in _chunks(pool):
+        dx[images] = _to_winners(pool, pool.x[images], dout[images])
+    return dx.reshape(pool.x_shape)
+
+
+def _check_dout(value, pool: _Pool) -> np.ndarray:
+    """``dout`` as an ``(N, H_out, W_out, C)`` array of the input's dtype."""
+    d = dout_of(value, pool.user_out_shape, "pool2d's output")
+    return d.astype(pool.x.dtype, copy=False).reshape(pool.out_shape)
+
+
+def _spread(pool: _Pool, share: np.ndarray) -> np.ndarray:
+    """Add each window's ``share`` to every real pixel under it: (N, H, W, C).
+
+    The transpose of summing the windows: across the columns, then down the
+    rows, each offset adding to the pixels it read.
+    """
+    for axis in (2, 1):
+        shape = list(share.shape)
+        shape[axis] = pool.x.shape[axis]
+        spread = np.zeros(shape, share.dtype)
+        for _, outputs, inputs in _runs(pool, axis):
+            spread[_along(axis, inputs)] += share[_along(axis, outputs)]
+        share = spread
+    return share.astype(pool.x.dtype, copy=False)
+
+
+def _to_winners(pool: _Pool, x: np.ndarray, dout: np.ndarray) -> np.ndarray:
+    """Each window's gradient, added to the pixel of ``x`` that won it.
+
+    The winner of a window is the winner among its rows' winners, so, as in
+    the forward pass, the window is searched along its columns and then down
+    its rows; that gives each window's winning tap ``(u, v)``, and so the
+    pixel. Ties go to the first in row-major order, as in TensorFlow.
+    ``np.add.at`` adds up what overlapping windows send to one pixel, and an
+    infinite or NaN gradient reaches its winner and nothing else.
+    """
+    (n, h, w, c), (kh, kw) = x.shape, pool.window
+    best, v = _winners_along(pool, x, 2)  # (n, H, W_out, C): each row's winner
+    _, tap = _winners_along(pool, best, 1, v)  # (n, H_out, W_out, C): u * kw + v
+    # the pixel at the top left of each window (in the padded frame), plus
+    # how far tap (u, v) lies from it in x
+    (sh, sw), ((top, _), (left, _)) = pool.stride, pool.pads
+    _, h_out, w_out, _ = pool.out_shape
+    rows = (np.arange(n)[:, None] * h + np.arange(h_out) * sh - top)[:, :, None, None]
+    cols = (np.arange(w_out) * sw - left)[:, None]
+    corner = (rows * w + cols) * c + np.arange(c)
+    step = ((np.arange(kh)[:, None] * w + np.arange(kw)) * c).ravel()
+    pixel = corner + step[tap]
+    dx = np.zeros(x.shape, x.dtype)
+    np.add.at(dx.reshape(-1), pixel.reshape(-1), dout.reshape(-1))
+    return dx
+
+
+def _winners_along(pool: _Pool, a: np.ndarray, axis: int, inner=None):
+    """Pool ``a`` along ``axis`` like ``_pool_axis``, and say which tap of each
+    window won: its offset ``u``, or ``u * k_inner + inner[tap]`` when
+    ``inner`` holds the winning offsets inside each tap (its place in
+    row-major order).
+
+    A later tap takes over only if it is strictly better, so the first of
+    tied pixels wins; a NaN beats every number, and the first NaN stays, as
+    ``np.argmax`` and ``np.argmin`` have it.
+    """
+    not_better = np.less_equal if pool.mode == "max" else np.greater_equal
+    keep = np.maximum if pool.mode == "max" else np.minimum  # both keep a NaN
+    k_inner = 1 if inner is None else pool.window[1]
+    place_type = np.min_scalar_type(pool.window[0] * pool.window[1] - 1)
+    n_out, s = pool.out_shape[axis], pool.stride[axis - 1]
+    column = (-1,) + (1,) * (a.ndim - axis - 1)  # a vector along axis
+    shape = list(a.shape)
+    shape[axis] = n_out
+    best = winner = None
+    for u, outputs, inputs in _runs(pool, axis):
+        tap = a[_along(axis, inputs)]
+        place = np.asarray(u * k_inner, place_type)
+        if inner is not None:
+            place = place + inner[_along(axis, inputs)]
+        if best is None and outputs == slice(0, n_out):
+            best, winner = tap.copy(), np.broadcast_to(place, shape).copy()
+            continue
+        if best is None:  # padding first: start from each window's first pixel
+            start = np.arange(n_out) * s - pool.pads[axis - 1][0]
+            first = -np.minimum(start, 0)  # the offset of the first real pixel
+            best = np.full(shape, _FILL[pool.mode], a.dtype)
+            winner = np.zeros(shape, place_type)
+            winner += (first * k_inner).astype(place_type).reshape(column)
+            if inner is not None:
+                winner += np.take(inner, start + first, axis=axis)
+        part, part_winner = best[_along(axis, outputs)], winner[_along(axis, outputs)]
+        better = ~not_better(tap, part)  # strictly better, or a NaN
+        better &= part == part  # but not over a NaN found before
+        keep(part, tap, out=part)
+        # later taps have larger places, so the larger of the two is the new one
+        np.maximum(part_winner, better * place, out=part_winner)
+    return best, winner
 
 
 def pool2d_backward_naive(
@@ -428,26 +500,26 @@ def pool2d_backward_naive(
            [0., 3., 0., 4.],
            [0., 0., 0., 0.]])
     """
-    p = _prepare(x, pool_size, stride, padding, mode)
-    d = _check_dout(dout, p)
-    dx = np.zeros(p.x.shape, d.dtype)
-    n_images, h_out, w_out, channels = p.out_shape
-    pick = np.argmax if p.mode == "max" else np.argmin  # both find the first
+    pool = _prepare(x, pool_size, stride, padding, mode)
+    dout = _check_dout(dout, pool)
+    dx = np.zeros(pool.x.shape, dout.dtype)
+    n_images, h_out, w_out, channels = pool.out_shape
+    pick = np.argmax if pool.mode == "max" else np.argmin  # both find the first
     for n in range(n_images):
         for i in range(h_out):
             for j in range(w_out):
-                rows, cols = _window_in_x(p, i, j)
+                rows, cols = _window_in_x(pool, i, j)
                 for c in range(channels):
-                    window = p.x[n, rows, cols, c]  # real pixels only
-                    if p.mode == "avg":
-                        dx[n, rows, cols, c] += d[n, i, j, c] / window.size
+                    window = pool.x[n, rows, cols, c]  # real pixels only
+                    if pool.mode == "avg":
+                        dx[n, rows, cols, c] += dout[n, i, j, c] / window.size
                     else:
                         r, q = divmod(int(pick(window)), window.shape[1])
-                        dx[n, rows.start + r, cols.start + q, c] += d[n, i, j, c]
-    return dx.reshape(p.x_shape)
+                        dx[n, rows.start + r, cols.start + q, c] += dout[n, i, j, c]
+    return dx.reshape(pool.x_shape)
 
 
-def global_pool(x: np.ndarray, mode: str = "avg") -> np.ndarray | float:
+def global_pool(x: np.ndarray, mode: str = "avg") -> np.ndarray | np.floating:
     """Summarise each whole channel by one number (global average/max/min pooling).
 
     Often replaces flattening before a network's classifier (Part I, *Pooling*).
@@ -459,15 +531,19 @@ def global_pool(x: np.ndarray, mode: str = "avg") -> np.ndarray | float:
 
     Returns
     -------
-    float, ndarray of shape (C,) or ndarray of shape (N, C)
+    numpy.floating, ndarray of shape (C,) or ndarray of shape (N, C)
         One value per channel (and per image), as Keras's
-        ``GlobalAveragePooling2D`` and ``GlobalMaxPooling2D`` give.
+        ``GlobalAveragePooling2D`` and ``GlobalMaxPooling2D`` give: a NumPy
+        scalar for an ``(H, W)`` map. Floats keep their dtype (float16 is
+        averaged in float32, as ``np.mean`` does); integers give float64.
 
     Examples
     --------
     >>> x = np.arange(1, 17).reshape(4, 4)
     >>> print(global_pool(x), global_pool(x, mode="max"))
     8.5 16.0
+    >>> global_pool(x.astype(np.float32)).dtype
+    dtype('float32')
     >>> global_pool(np.ones((8, 5, 5, 3))).shape
     (8, 3)
     """

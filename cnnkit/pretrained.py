@@ -21,13 +21,16 @@ module stays light.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import http.client
 import json
 import os
 import platform
-import socket
+import shutil
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,15 @@ DROPOUT = 0.3
 # stroke is transfer better to other writers.
 TRANSLATION = 0.1
 ROTATION = 0.05
+
+#: Where Keras downloads MobileNetV2's ImageNet weights from (Keras's own
+#: ``BASE_WEIGHT_PATH``), the input sizes they exist for, and how many
+#: seconds a silent connection may take before the download gives up.
+IMAGENET_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+)
+IMAGENET_SIZES = (96, 128, 160, 192, 224)
+DOWNLOAD_TIMEOUT = 30
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -175,12 +187,33 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _deterministic(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops repeatable."""
+@contextlib.contextmanager
+def _deterministic(seed: int):
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops repeatable
+    until the ``with`` block ends; op determinism is then as it was before.
+
+    TensorFlow exports only ``enable_op_determinism``; the functions that read
+    and undo it live beside it in ``tensorflow.python.framework.config``.
+    """
+    from tensorflow.python.framework import config as tf_config
+
+    was_on = tf_config.is_op_determinism_enabled()
+    _keras().utils.set_random_seed(seed)
+    tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_on:
+            tf_config.disable_op_determinism()
+
+
+def _machine() -> str:
+    """The machine training runs on, for the record: CPU cores and GPUs."""
     import tensorflow as tf
 
-    _keras().utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    gpu_text = {0: "no GPU", 1: "1 GPU"}.get(gpus, f"{gpus} GPUs")
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {gpu_text}"
 
 
 def train_base(
@@ -197,8 +230,8 @@ def train_base(
     Adam (learning rate 0.001) to minimise the cross-entropy on the full
     training set, each image randomly shifted (up to 10% of its size) and
     turned (up to 18 degrees); the head is then dropped. Seeds are fixed and
-    TensorFlow's op determinism is on, so a re-run on the same machine gives
-    the same weights.
+    TensorFlow's op determinism is on while it trains (and back as it was
+    afterwards), so a re-run on the same machine gives the same weights.
 
     Parameters
     ----------
@@ -242,33 +275,33 @@ def train_base(
     keras = _keras()
     import tensorflow as tf
 
-    _deterministic(seed)
-    base = build_base()
-    layers = keras.layers
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.RandomTranslation(TRANSLATION, TRANSLATION),
-            layers.RandomRotation(ROTATION),
-            build_classifier(base),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    start = time.perf_counter()
-    model.fit(
-        x_train[..., None],
-        y_train,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        verbose=verbose,
-    )
-    seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
+    with _deterministic(seed):
+        base = build_base()
+        layers = keras.layers
+        model = keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                layers.RandomTranslation(TRANSLATION, TRANSLATION),
+                layers.RandomRotation(ROTATION),
+                build_classifier(base),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(LEARNING_RATE),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        start = time.perf_counter()
+        model.fit(
+            x_train[..., None],
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=verbose,
+        )
+        seconds = time.perf_counter() - start
+        _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
     record = {
         "file": BASE_FILE.name,
         "command": (
@@ -307,7 +340,7 @@ def train_base(
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+        "machine": _machine(),
     }
     return base, record
 
@@ -382,23 +415,28 @@ def pretrained_record(path: str | os.PathLike | None = None) -> dict:
 def imagenet_base(input_shape: tuple[int, int, int] = (224, 224, 3)):
     """MobileNetV2 with its ImageNet weights and without its top, if they can be had.
 
-    Keras downloads the weights (about 9 MB) into ``$KERAS_HOME/models`` on
-    first use and reads them from there afterwards. Feed it RGB images
-    scaled by ``keras.applications.mobilenet_v2.preprocess_input``.
+    The weights (about 9 MB) are downloaded on first use into Keras's cache,
+    ``$KERAS_HOME/models``, under the name Keras itself gives them, and read
+    from there afterwards. A connection silent for :data:`DOWNLOAD_TIMEOUT`
+    seconds fails rather than hangs; no other connection of the process is
+    affected. Feed the model RGB images scaled by
+    ``keras.applications.mobilenet_v2.preprocess_input``.
 
     Parameters
     ----------
     input_shape : tuple of 3 ints
-        ``(H, W, 3)``; ImageNet weights exist for H = W in 96, 128, 160, 192
-        and 224.
+        ``(n, n, 3)`` with ``n`` one of :data:`IMAGENET_SIZES` (96, 128, 160,
+        192 or 224), the sizes ImageNet weights exist for.
 
     Returns
     -------
     keras.Model
-        Output ``(N, H/32, W/32, 1280)`` feature maps.
+        Output ``(N, n/32, n/32, 1280)`` feature maps.
 
     Raises
     ------
+    ValueError
+        For an ``input_shape`` there are no ImageNet weights for.
     WeightsUnavailableError
         When the weights are neither cached nor downloadable (no internet);
         the message points at the course's own base, :func:`load_pretrained`.
@@ -411,24 +449,50 @@ def imagenet_base(input_shape: tuple[int, int, int] = (224, 224, 3)):
         base = imagenet_base((96, 96, 3))
         base.output_shape                # (None, 3, 3, 1280)
     """
-    keras = _keras()
-    old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(30)  # a stalled connection fails, never hangs
-    try:
-        return keras.applications.MobileNetV2(
-            input_shape=tuple(input_shape), include_top=False, weights="imagenet"
+    from cnnkit.datasets import _keras_home
+
+    shape = tuple(input_shape)
+    if (
+        len(shape) != 3
+        or shape[2] != 3
+        or shape[0] != shape[1]
+        or (shape[0] not in IMAGENET_SIZES)
+    ):
+        raise ValueError(
+            "input_shape must be (n, n, 3) with n in "
+            f"{', '.join(map(str, IMAGENET_SIZES))} (the sizes MobileNetV2's "
+            f"ImageNet weights exist for), got {input_shape!r}"
         )
-    except ValueError:
-        raise  # a bad input_shape: Keras's own message says what is allowed
-    except Exception as err:  # Keras raises a bare Exception when offline
-        raise WeightsUnavailableError(
-            "MobileNetV2's ImageNet weights are not available here: they are "
-            f"not in Keras's cache and the download failed ({err}). Use the "
-            "course's own pretrained base instead: cnnkit.load_pretrained(), "
-            "a small CNN for 28x28 grey images that ships with cnnkit."
-        ) from None
+    keras = _keras()
+    name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{shape[0]}_no_top.h5"
+    path = _keras_home() / "models" / name
+    if not path.is_file():
+        try:
+            _download(IMAGENET_WEIGHTS_URL + name, path)
+        except (OSError, http.client.HTTPException) as err:
+            raise WeightsUnavailableError(
+                "MobileNetV2's ImageNet weights are not available here: they are "
+                f"not in Keras's cache and the download failed ({err}). Use the "
+                "course's own pretrained base instead: cnnkit.load_pretrained(), "
+                "a small CNN for 28x28 grey images that ships with cnnkit."
+            ) from None
+    return keras.applications.MobileNetV2(
+        input_shape=shape, include_top=False, weights=str(path)
+    )
+
+
+def _download(url: str, path: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
+    """Save ``url`` at ``path``; waiting more than ``timeout`` seconds for the
+    server raises ``TimeoutError``. Nothing is left at ``path`` on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            with open(partial, "wb") as f:
+                shutil.copyfileobj(response, f)
+        partial.replace(path)
     finally:
-        socket.setdefaulttimeout(old_timeout)
+        partial.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import numbers
 
-from cnnkit._validation import positive_int, positive_pair
+from cnnkit._validation import (
+    Padding,
+    Pair,
+    boolean,
+    non_negative_int,
+    positive_int,
+    positive_pair,
+)
 
 __all__ = [
+    "kernel_span",
     "output_size",
     "same_padding",
     "padding_amounts",
@@ -23,11 +31,35 @@ __all__ = [
     "batchnorm_params",
 ]
 
-PaddingSpec = str | int | tuple
 
+def kernel_span(kernel_size: int, dilation: int = 1) -> int:
+    """Length of input a dilated kernel covers along one axis.
 
-def _effective_kernel(kernel_size: int, dilation: int) -> int:
-    """Size of the window a dilated kernel covers: ``d * (k - 1) + 1``."""
+    Dilation ``d`` puts ``d - 1`` gaps between neighbouring taps, so a kernel
+    of ``k`` taps reaches across ``d * (k - 1) + 1`` pixels. The chapter on
+    stride and padding draws it.
+
+    Parameters
+    ----------
+    kernel_size : int
+        Number of taps along the axis, ``k``.
+    dilation : int
+        Spacing between taps, ``d``; 1 means none.
+
+    Returns
+    -------
+    int
+        ``d * (k - 1) + 1``.
+
+    Examples
+    --------
+    >>> kernel_span(3)
+    3
+    >>> kernel_span(3, dilation=2)
+    5
+    """
+    kernel_size = positive_int(kernel_size, "kernel_size")
+    dilation = positive_int(dilation, "dilation")
     return dilation * (kernel_size - 1) + 1
 
 
@@ -80,14 +112,12 @@ def output_size(
     if padding == "valid":
         pad = 0
     elif isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
-        if padding < 0:
-            raise ValueError(f"padding must not be negative, got {padding!r}")
-        pad = int(padding)
+        pad = non_negative_int(padding, "padding")
     else:
         raise ValueError(
             f'padding must be "valid", "same" or a non-negative int, got {padding!r}'
         )
-    span = _effective_kernel(kernel_size, dilation)
+    span = kernel_span(kernel_size, dilation)
     if span > n + 2 * pad:
         raise ValueError(
             f"kernel of size {kernel_size}"
@@ -134,24 +164,16 @@ def same_padding(
     stride = positive_int(stride, "stride")
     dilation = positive_int(dilation, "dilation")
     out = -(-n // stride)
-    total = max((out - 1) * stride + _effective_kernel(kernel_size, dilation) - n, 0)
+    total = max((out - 1) * stride + kernel_span(kernel_size, dilation) - n, 0)
     return total // 2, total - total // 2
 
 
-def _non_negative(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {value!r}")
-    return int(value)
-
-
 def padding_amounts(
-    padding: PaddingSpec,
-    input_hw: tuple[int, int],
-    kernel_hw: tuple[int, int],
-    stride: tuple[int, int] = (1, 1),
-    dilation: tuple[int, int] = (1, 1),
+    padding: Padding,
+    input_hw: Pair,
+    kernel_hw: Pair,
+    stride: Pair = 1,
+    dilation: Pair = 1,
 ) -> tuple[tuple[int, int], tuple[int, int]]:
     """Turn any padding argument into ``((top, bottom), (left, right))``.
 
@@ -159,8 +181,9 @@ def padding_amounts(
     ----------
     padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
         The forms ``conv2d`` and ``pool2d`` accept.
-    input_hw, kernel_hw, stride, dilation : pair of int
-        Height and width of the input, the kernel, the stride and the dilation.
+    input_hw, kernel_hw, stride, dilation : int or (int, int)
+        Height and width of the input, the kernel, the stride and the
+        dilation; one int stands for both.
 
     Returns
     -------
@@ -170,43 +193,53 @@ def padding_amounts(
     --------
     >>> padding_amounts("same", (3, 3), (2, 2))
     ((0, 1), (0, 1))
+    >>> padding_amounts("same", (6, 5), 3, stride=2)
+    ((0, 1), (1, 1))
     >>> padding_amounts((1, 2), (5, 5), (3, 3))
     ((1, 1), (2, 2))
     """
+    sizes = [
+        positive_pair(value, name)
+        for value, name in (
+            (input_hw, "input_hw"),
+            (kernel_hw, "kernel_hw"),
+            (stride, "stride"),
+            (dilation, "dilation"),
+        )
+    ]
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0), (0, 0)
         if padding == "same":
-            return tuple(
+            rows, cols = (
                 same_padding(n, k, stride=s, dilation=d)
-                for n, k, s, d in zip(
-                    input_hw, kernel_hw, stride, dilation, strict=False
-                )
+                for n, k, s, d in zip(*sizes, strict=True)
             )
+            return rows, cols
         raise ValueError(
             f'padding must be "valid", "same", an int or pairs of ints, got {padding!r}'
         )
-    if isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
+    if not isinstance(padding, (tuple, list)):
+        p = non_negative_int(padding, "padding")
+        return (p, p), (p, p)
+    if len(padding) != 2:
+        raise ValueError(
+            "padding must be (rows, cols) or ((top, bottom), (left, right)), "
+            f"got {padding!r}"
+        )
+    axes = []
+    for axis in padding:
+        if not isinstance(axis, (tuple, list)):
+            p = non_negative_int(axis, "padding")
+            axes.append((p, p))
+        elif len(axis) == 2:
+            axes.append(tuple(non_negative_int(side, "padding") for side in axis))
+        else:
             raise ValueError(
-                "padding must be (rows, cols) or ((top, bottom), (left, right)), "
-                f"got {padding!r}"
+                f"padding must be ((top, bottom), (left, right)), got {padding!r}"
             )
-        axes = []
-        for item in padding:
-            if isinstance(item, (tuple, list)):
-                if len(item) != 2:
-                    raise ValueError(
-                        "padding must be ((top, bottom), (left, right)), "
-                        f"got {padding!r}"
-                    )
-                axes.append(tuple(_non_negative(p, "padding") for p in item))
-            else:
-                p = _non_negative(item, "padding")
-                axes.append((p, p))
-        return tuple(axes)
-    p = _non_negative(padding, "padding")
-    return (p, p), (p, p)
+    rows, cols = axes
+    return rows, cols
 
 
 # Parameter counts -------------------------------------------------------------
@@ -214,12 +247,6 @@ def padding_amounts(
 # A layer's parameters are the numbers an optimiser can change (plus, for batch
 # normalisation, two running statistics it cannot). Each function below is one
 # formula from the chapter on counting parameters.
-
-
-def _flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def conv2d_params(
@@ -274,7 +301,7 @@ def conv2d_params(
             raise ValueError(
                 f"{name} must be a multiple of groups={groups}, got {value}"
             )
-    per_filter = kh * kw * (in_channels // groups) + _flag(use_bias, "use_bias")
+    per_filter = kh * kw * (in_channels // groups) + boolean(use_bias, "use_bias")
     return per_filter * filters
 
 
@@ -319,7 +346,7 @@ def depthwise_conv2d_params(
     kh, kw = positive_pair(kernel_size, "kernel_size")
     in_channels = positive_int(in_channels, "in_channels")
     depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
-    per_channel = kh * kw + _flag(use_bias, "use_bias")
+    per_channel = kh * kw + boolean(use_bias, "use_bias")
     return per_channel * in_channels * depth_multiplier
 
 
@@ -369,7 +396,8 @@ def separable_conv2d_params(
     filters = positive_int(filters, "filters")
     depth_multiplier = positive_int(depth_multiplier, "depth_multiplier")
     depthwise = kh * kw * in_channels * depth_multiplier
-    pointwise = (in_channels * depth_multiplier + _flag(use_bias, "use_bias")) * filters
+    bias = boolean(use_bias, "use_bias")
+    pointwise = (in_channels * depth_multiplier + bias) * filters
     return depthwise + pointwise
 
 
@@ -402,7 +430,7 @@ def dense_params(n_in: int, units: int, *, use_bias: bool = True) -> int:
     """
     n_in = positive_int(n_in, "n_in")
     units = positive_int(units, "units")
-    return n_in * units + (units if _flag(use_bias, "use_bias") else 0)
+    return n_in * units + (units if boolean(use_bias, "use_bias") else 0)
 
 
 def batchnorm_params(
@@ -441,5 +469,5 @@ def batchnorm_params(
     (32, 64)
     """
     channels = positive_int(channels, "channels")
-    learned = _flag(scale, "scale") + _flag(center, "center")
+    learned = boolean(scale, "scale") + boolean(center, "center")
     return learned * channels, 2 * channels

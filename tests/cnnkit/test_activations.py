@@ -299,6 +299,56 @@ def test_single_sample_categorical():
     )
 
 
+@pytest.mark.parametrize(
+    "f", [categorical_cross_entropy, categorical_cross_entropy_backward]
+)
+@pytest.mark.parametrize(
+    ("y_pred", "message"),
+    [
+        ([[0.5, 0.8]], r"row 0 sums to 1\.3"),
+        ([[0.5, 0.5], [0.0, 0.5]], r"row 1 sums to 0\.5"),
+        ([0.2, 0.2], r"row 0 sums to 0\.4"),
+    ],
+)
+def test_categorical_rows_that_do_not_sum_to_one_are_rejected(f, y_pred, message):
+    """Keras divides such rows by their sum (0.4855 for the first, where the
+    plain formula gives 0.2231); cnnkit names the row instead."""
+    y_true = np.zeros(np.shape(y_pred))
+    y_true[..., 1] = 1
+    with pytest.raises(
+        ValueError, match=r"each row of y_pred must sum to 1 .*" + message
+    ):
+        f(y_true, y_pred)
+    # scores are not probabilities: any row is fine with from_logits
+    f(y_true, y_pred, from_logits=True)
+
+
+def test_categorical_rows_off_by_rounding_or_a_nudge_are_accepted():
+    p = softmax(np.array([[0.1, 2.0, -1.0, 0.3]] * 2, np.float32))
+    p[1] *= np.float32(1 + 1e-6)  # float32 rounding
+    y = np.eye(4, dtype=np.float32)[[1, 2]]
+    expected = keras.losses.CategoricalCrossentropy(dtype="float32")(y, p)
+    assert_loss_matches(categorical_cross_entropy(y, p), float(expected), p.dtype)
+    nudged = p.astype(np.float64)
+    nudged[0, 0] += 1e-5  # numerical_gradient's default step
+    categorical_cross_entropy(y, nudged)
+    categorical_cross_entropy_backward(y, nudged)
+
+
+def test_every_docstring_places_relu_and_the_losses_in_part_ii():
+    """The book meets activations and losses in Part II, never in Part I."""
+    import re
+
+    from cnnkit import activations
+
+    docs = [activations.__doc__] + [
+        getattr(activations, name).__doc__ for name in activations.__all__[1:]
+    ]
+    for doc in docs:
+        assert "Part II" in doc
+        assert not re.search(r"Part I\b", doc), doc
+
+
 # -------------------------------------------------------------- bad input
 
 BAD = [
@@ -309,8 +359,12 @@ BAD = [
     ("softmax-axis", softmax, (np.ones((2, 3)), 2), ValueError,
      r"axis must be in \[-2, 1\] for x with 2 dimension\(s\), got 2"),
     ("softmax-axis-type", softmax, (np.ones(3), 0.5), TypeError, "axis must be an int"),
+    ("softmax-scalar", softmax, (3.0,), ValueError,
+     r"x must have an axis to take the softmax along, got a scalar \(3.0\)"),
+    ("softmax-back-scalar", softmax_backward, (1.0, 3.0), ValueError,
+     "x must have an axis to take the softmax along, got a scalar"),
     ("relu-back-shape", relu_backward, (np.ones(3), np.ones(4)), ValueError,
-     r"dout must have the shape of x, \(4,\), got \(3,\)"),
+     r"dout must have the shape of x, \(4,\), got shape \(3,\)"),
     ("sigmoid-back-shape", sigmoid_backward, (np.ones((2, 1)), np.ones(2)), ValueError,
      "dout must have the shape of x"),
     ("softmax-back-shape", softmax_backward, (np.ones(2), np.ones(3)), ValueError,

@@ -222,11 +222,28 @@ def test_conv2d_backward_naive_equals_fast(case):
         assert_matches(got, want, scale, case["dtype"])
 
 
-@given(conv_cases(max_batch=1, max_extra=3, max_channels=2, max_kernel=3))
-def test_conv2d_backward_passes_numerical_gradient_check(case):
+@given(conv_cases(max_extra=4))
+def test_conv2d_backward_flip_is_the_gradient_of_conv2d_flip(case):
+    """flip=True: the gradients of cross-correlating with the turned kernel,
+    the kernel's turned back; the loops agree."""
+    rng, x, k, _ = arrays_for(case)
+    dout = values(rng, conv2d(x, k, **options(case)).shape, case["kind"], case["dtype"])
+    dx, dk, db = conv2d_backward(dout, x, k[::-1, ::-1], **options(case))
+    expected = (dx, dk[::-1, ::-1], db)
+    scales = conv2d_backward(abs(dout), abs(x), abs(k), **options(case))
+    for f in (conv2d_backward, conv2d_backward_naive):
+        grads = f(dout, x, k, flip=True, **options(case))
+        for got, want, scale in zip(grads, expected, scales, strict=True):
+            assert_matches(got, want, scale, case["dtype"])
+
+
+@given(
+    conv_cases(max_batch=1, max_extra=3, max_channels=2, max_kernel=3), st.booleans()
+)
+def test_conv2d_backward_passes_numerical_gradient_check(case, flip):
     rng, x, k, b = arrays_for(case)
     x, k, b = x.astype(np.float64), k.astype(np.float64), b.astype(np.float64)
-    opts = options(case)
+    opts = dict(flip=flip, **options(case))
     dout = rng.standard_normal(conv2d(x, k, **opts).shape)
     dx, dk, db = conv2d_backward(dout, x, k, **opts)
     num = cnnkit.numerical_gradient
@@ -311,6 +328,10 @@ def test_2d_result_equals_the_4d_one():
         (np.int64, np.int64, np.float64),
         (np.uint8, np.float32, np.float32),
         (np.float32, np.float64, np.float64),
+        # NumPy's promotion (np.result_type), however unusual the pair
+        (np.int64, np.float16, np.float64),
+        (np.int32, np.float32, np.float64),
+        (np.uint8, np.float16, np.float16),
     ],
 )
 def test_dtypes(x_dtype, k_dtype, out_dtype):
@@ -319,6 +340,25 @@ def test_dtypes(x_dtype, k_dtype, out_dtype):
     assert conv2d(x, k).dtype == out_dtype
     assert conv2d_naive(x, k).dtype == out_dtype
     assert all(g.dtype == out_dtype for g in conv2d_backward(np.ones((3, 3)), x, k))
+
+
+def test_integer_input_and_float16_kernel_compute_in_float64():
+    """int64 and float16 promote to float64 in NumPy; float16 would overflow."""
+    x = np.full((3, 3), 30000, np.int64)
+    k = np.ones((2, 2), np.float16)
+    for out in (
+        conv2d(x, k),
+        conv2d_naive(x, k),
+        *conv2d_backward(np.ones((2, 2)), x, k),
+    ):
+        assert out.dtype == np.float64 and np.isfinite(out).all()
+    np.testing.assert_array_equal(conv2d(x, k), np.full((2, 2), 120000.0))
+
+
+def test_conv2d_docstring_says_how_the_dtype_is_chosen():
+    returns = conv2d.__doc__.split("Returns")[1].split("Examples")[0]
+    assert "np.result_type" in returns
+    assert "Integers\n" not in returns  # a sentence once broke off there
 
 
 def test_scalar_bias_is_added_everywhere():
@@ -442,6 +482,8 @@ BAD_BACKWARD = [
     ("stride-0", (DOUT, X, K), {"stride": 0}, ValueError, "stride must be a positive"),
     ("padding-str", (DOUT, X, K), {"padding": "full"}, ValueError, "padding must be"),
     ("too-big", (DOUT, X, K), {"dilation": 4}, ValueError, "does not fit input"),
+    ("flip-str", (DOUT, X, K), {"flip": "yes"}, TypeError,
+     "flip must be True or False"),
 ]  # fmt: skip
 
 

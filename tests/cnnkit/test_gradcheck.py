@@ -43,6 +43,30 @@ def test_x_is_not_modified_and_integers_are_fine():
     np.testing.assert_allclose(grad, [2, 4, 6], rtol=1e-9)
 
 
+def test_f_that_changes_its_argument_in_place_gets_the_right_gradient():
+    """A student's ReLU written ``v[v < 0] = 0`` must not corrupt the nudges."""
+
+    def relu_in_place(v):
+        v[v < 0] = 0
+        return v
+
+    x = np.array([-1.5, -0.5, 0.5, 2.0])
+    dout = np.array([1.0, 2.0, 3.0, 4.0])
+    grad = numerical_gradient(relu_in_place, x, dout)
+    np.testing.assert_allclose(grad, [0, 0, 3, 4], rtol=1e-9)
+    np.testing.assert_array_equal(x, [-1.5, -0.5, 0.5, 2.0])
+
+
+def test_f_returning_none_is_named():
+    def forgot_to_return(v):
+        np.sum(v**2)
+
+    with pytest.raises(TypeError, match=r"f \(forgot_to_return\) returned None"):
+        numerical_gradient(forgot_to_return, np.ones(2))
+    with pytest.raises(TypeError, match=r"f \(<lambda>\) returned None"):
+        numerical_gradient(lambda v: None, np.ones(2), np.ones(2))
+
+
 def test_step_size_is_used():
     # a cubic's central difference is off by exactly h**2 (the third derivative / 6)
     grad = numerical_gradient(lambda v: float(np.sum(v**3)), np.zeros(2), h=0.1)
@@ -83,7 +107,7 @@ BAD = [
      r"f must return a single number when dout is not given, got an array of "
      r"shape \(2,\)"),
     ("dout-shape", numerical_gradient, (np.cumsum, np.ones(2), np.ones(3)), {},
-     ValueError, r"dout must have the shape of f\(x\), \(2,\), got \(3,\)"),
+     ValueError, r"dout must have the shape of f\(x\), \(2,\), got shape \(3,\)"),
     ("dout-text", numerical_gradient, (np.cumsum, np.ones(2), np.array(["a"])), {},
      TypeError, "dout must hold numbers"),
     ("rel-shape", rel_error, (np.ones(2), np.ones(3)), {}, ValueError,

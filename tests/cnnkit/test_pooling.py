@@ -386,3 +386,77 @@ def test_any_shapes_either_work_or_raise_value_or_type_error(xs, ds, k, padding)
             call()
         except (ValueError, TypeError) as err:
             assert type(err) in (ValueError, TypeError), type(err)
+
+
+# ------------------------------------------- infinities, NaN and float16
+
+
+@pytest.mark.parametrize(
+    "f", [pool2d_backward, pool2d_backward_naive], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_an_infinite_or_nan_gradient_reaches_the_winner_only(f, bad, mode):
+    x = np.arange(16.0).reshape(4, 4)
+    dx = f(np.array([[bad, 1], [1, 1]]), x, mode=mode)
+    expected = f(np.ones((2, 2)), x, mode=mode)  # 1 on each window's winner
+    expected[(1, 1) if mode == "max" else (0, 0)] = bad
+    np.testing.assert_array_equal(dx, expected)
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_infinite_and_nan_gradients_of_overlapping_windows_match_tensorflow(mode):
+    rng = np.random.default_rng(5)
+    case = dict(pool_size=3, stride=2, padding="same", mode=mode)
+    x = rng.standard_normal((2, 7, 6, 3))
+    dout = rng.standard_normal(pool2d(x, **case).shape)
+    dout[0, 1, 1, 0], dout[1, 2, 0, 2], dout[1, 0, 2, 1] = np.inf, -np.inf, np.nan
+    _, expected = tf_pool_and_grad(x, dout, case)
+    np.testing.assert_allclose(pool2d_backward(dout, x, **case), expected, 1e-12)
+    np.testing.assert_allclose(pool2d_backward_naive(dout, x, **case), expected, 1e-12)
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(pool_size=2),
+        dict(pool_size=3, stride=2, padding="same"),
+        dict(pool_size=(3, 2), stride=1, padding=((2, 1), (0, 1))),
+    ],
+    ids=["2x2", "3x3-overlapping-same", "3x2-stride-1-padded"],
+)
+def test_nan_in_x_takes_its_windows_gradient_and_none_is_lost(mode, options):
+    rng = np.random.default_rng(6)
+    x = rng.integers(-3, 4, size=(2, 7, 6, 3)).astype(float)  # ties too
+    x[0, 2, 3, 1] = x[0, 2, 4, 1] = x[1, 0, 0, 2] = x[1, 6, 5, 0] = np.nan
+    dout = rng.standard_normal(pool2d(x, mode=mode, **options).shape)
+    fast = pool2d_backward(dout, x, mode=mode, **options)
+    loop = pool2d_backward_naive(dout, x, mode=mode, **options)
+    np.testing.assert_allclose(fast, loop, rtol=1e-12)
+    assert fast.sum() == pytest.approx(dout.sum(), rel=1e-12)
+
+
+def test_the_first_nan_of_a_window_wins_it():
+    x = np.array([[1.0, np.nan], [np.nan, 2.0]])
+    for f in (pool2d_backward, pool2d_backward_naive):
+        for mode in ("max", "min"):
+            np.testing.assert_array_equal(f([[5.0]], x, mode=mode), [[0, 5], [0, 0]])
+
+
+def test_float16_average_does_not_overflow():
+    """NumPy sums float16 in float32 (``np.mean``); the fast version must too."""
+    x = np.full((4, 4), 60000, np.float16)  # a 2x2 window sums to 240000
+    for f in (pool2d, pool2d_naive):
+        out = f(x, mode="avg")
+        assert out.dtype == np.float16
+        np.testing.assert_array_equal(out, np.full((2, 2), 60000, np.float16))
+    assert global_pool(x) == 60000 and global_pool(x).dtype == np.float16
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_global_pool_of_one_map_is_a_numpy_scalar_of_its_dtype(dtype):
+    """What the docstring's Returns section promises."""
+    value = global_pool(np.ones((3, 3), dtype))
+    assert isinstance(value, np.floating) and value.dtype == dtype
+    assert "numpy.floating" in global_pool.__doc__

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -204,20 +205,111 @@ def test_imagenet_base_offline_points_at_the_course_base():
     assert time.perf_counter() - start < 60
 
 
-def test_imagenet_base_asks_keras_for_mobilenetv2_with_imagenet_weights(monkeypatch):
+def _fake_imagenet(monkeypatch, tmp_path):
+    """A fake MobileNetV2 and a fake download; both record what they see,
+    including the process's default socket timeout."""
     calls = []
 
     def fake_mobilenet(**kwargs):
-        calls.append(kwargs)
+        calls.append(("MobileNetV2", kwargs, socket.getdefaulttimeout()))
         return "model"
 
+    def fake_download(url, path, timeout=pretrained.DOWNLOAD_TIMEOUT):
+        calls.append(("download", (url, path, timeout), socket.getdefaulttimeout()))
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(b"weights")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(keras.applications, "MobileNetV2", fake_mobilenet)
+    monkeypatch.setattr(pretrained, "_download", fake_download, raising=False)
+    return calls
+
+
+def test_imagenet_base_fetches_the_weights_keras_would_and_loads_them(
+    monkeypatch, tmp_path
+):
+    calls = _fake_imagenet(monkeypatch, tmp_path)
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128_no_top.h5"
+    path = tmp_path / "keras" / "models" / name  # where Keras caches it
     assert pretrained.imagenet_base((128, 128, 3)) == "model"
-    assert calls == [
-        {"input_shape": (128, 128, 3), "include_top": False, "weights": "imagenet"}
+    assert pretrained.imagenet_base((128, 128, 3)) == "model"  # now cached
+    url = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
+    kwargs = {"input_shape": (128, 128, 3), "include_top": False, "weights": str(path)}
+    assert [call[:2] for call in calls] == [
+        ("download", (url + name, path, pretrained.DOWNLOAD_TIMEOUT)),
+        ("MobileNetV2", kwargs),
+        ("MobileNetV2", kwargs),
     ]
 
 
-def test_imagenet_base_keeps_keras_message_for_a_bad_shape():
-    with pytest.raises(ValueError, match="input"):
-        pretrained.imagenet_base((28, 28, 1))
+def test_imagenet_base_leaves_the_socket_timeout_alone(monkeypatch, tmp_path):
+    """A timeout for its own download only, not for every socket of the process."""
+    calls = _fake_imagenet(monkeypatch, tmp_path)
+    before = socket.getdefaulttimeout()
+    pretrained.imagenet_base((96, 96, 3))
+    assert [timeout for *_, timeout in calls] == [before, before]
+    assert socket.getdefaulttimeout() == before
+
+
+def test_imagenet_download_has_a_timeout_and_a_failure_points_at_the_course_base(
+    monkeypatch, tmp_path
+):
+    seen = {}
+
+    def silent_server(url, timeout=None):
+        seen.update(url=url, timeout=timeout)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(pretrained.urllib.request, "urlopen", silent_server)
+    with pytest.raises(pretrained.WeightsUnavailableError, match="timed out") as err:
+        pretrained.imagenet_base((160, 160, 3))
+    assert "cnnkit.load_pretrained()" in str(err.value)
+    assert seen["timeout"] == pretrained.DOWNLOAD_TIMEOUT
+    assert not list((tmp_path / "keras").rglob("*.h5*"))  # nothing half-written
+
+
+def test_train_base_leaves_op_determinism_as_it_found_it(monkeypatch):
+    """Training switches TensorFlow's op determinism on and back off after."""
+    from tensorflow.python.framework import config as tf_config
+
+    from cnnkit import datasets
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(96, 28, 28), dtype=np.uint8)
+    y = (np.arange(96) % 10).astype(np.uint8)
+    tiny = datasets.Dataset((x, y), (x[:32], y[:32]), name="MNIST", source="memory")
+    monkeypatch.setattr(datasets, "load_mnist", lambda **kwargs: tiny)
+    assert not tf_config.is_op_determinism_enabled()
+    base, record = pretrained.train_base("mnist", epochs=1, batch_size=32)
+    assert not tf_config.is_op_determinism_enabled()
+    assert record["training"]["op_determinism"] is True
+    assert record["machine"] == pretrained._machine()
+    with pretrained._deterministic(0):  # and leaves it on when it was on
+        tf_config.enable_op_determinism()
+        with pretrained._deterministic(1):
+            pass
+        assert tf_config.is_op_determinism_enabled()
+    assert not tf_config.is_op_determinism_enabled()
+
+
+def test_the_record_names_the_gpus_it_trained_on(monkeypatch):
+    import tensorflow as tf
+
+    gpus = [
+        tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU") for i in (0, 1)
+    ]
+    monkeypatch.setattr(
+        tf.config,
+        "list_physical_devices",
+        lambda kind=None: gpus if kind == "GPU" else [],
+    )
+    assert pretrained._machine().endswith("CPU cores, 2 GPUs")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert pretrained._machine().endswith("CPU cores, no GPU")
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (100, 100, 3), (96, 128, 3), (96, 96)])
+def test_imagenet_base_names_the_sizes_its_weights_exist_for(shape):
+    with pytest.raises(ValueError, match=r"input_shape must be \(n, n, 3\) with n"):
+        pretrained.imagenet_base(shape)

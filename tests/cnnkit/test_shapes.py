@@ -190,6 +190,37 @@ def test_padding_amounts_accepts_every_form():
     assert padding_amounts(((0, 1), (2, 3)), (5, 5), (3, 3)) == ((0, 1), (2, 3))
 
 
+def test_padding_amounts_takes_an_int_or_a_pair_for_every_size():
+    assert padding_amounts("same", (6, 5), (3, 3), 2) == ((0, 1), (1, 1))
+    assert padding_amounts("same", (6, 5), (3, 3), (2, 2)) == ((0, 1), (1, 1))
+    assert padding_amounts("same", 6, 3, 2, 2) == ((1, 2), (1, 2))
+    assert padding_amounts("same", (6, 6), 3, dilation=(2, 1)) == ((2, 2), (1, 1))
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        (((5, 5, 5), (3, 3)), ValueError, r"input_hw must be an int or a pair"),
+        (((5, 5), (3, 3, 1)), ValueError, r"kernel_hw must be an int or a pair"),
+        (((5, 5), (3, 3), (1, 2, 3)), ValueError, r"stride must be an int or a pair"),
+        (((5, 5), (3, 3), 1, (1,)), ValueError, r"dilation must be an int or a pair"),
+        (((5, 5), (3, 3), 1.5), TypeError, "stride must be a positive integer"),
+        (((5, 5), (3, 3), 0), ValueError, "stride must be a positive integer"),
+    ],
+)
+def test_padding_amounts_rejects_sizes_that_are_not_pairs(args, error, message):
+    for padding in ("same", "valid", 1):
+        with pytest.raises(error, match=message):
+            padding_amounts(padding, *args)
+
+
+def test_kernel_span_is_the_dilated_kernels_reach():
+    assert [shapes.kernel_span(3, d) for d in (1, 2, 3)] == [3, 5, 7]
+    assert shapes.kernel_span(1, 4) == 1
+    with pytest.raises(ValueError, match="dilation must be a positive integer"):
+        shapes.kernel_span(3, 0)
+
+
 @pytest.mark.parametrize(
     "padding, error, message",
     [
