@@ -21,9 +21,13 @@ from cnnkit._validation import as_array, positive_int
 
 __all__ = [
     "conv_animation",
+    "plot_history",
+    "show_confusion",
     "show_image",
     "show_kernel",
+    "show_kernel_effects",
     "show_maps",
+    "show_mistakes",
     "show_positions",
     "show_values",
 ]
@@ -47,7 +51,7 @@ def _matrix(values, name: str) -> np.ndarray:
 
 def _number(value: float) -> str:
     """A value as the book writes it: integers bare, others to 2 decimals."""
-    value = float(value)
+    value = float(value) + 0.0  # turns -0.0 into 0.0
     return f"{value:.0f}" if value == round(value) else f"{value:.2f}"
 
 
@@ -951,4 +955,98 @@ def show_mistakes(
         ax.set_yticks([])
     if suptitle:
         fig.suptitle(suptitle)
+    return fig
+
+
+def compare_histories(
+    histories,
+    metric: str = "accuracy",
+    *,
+    xlabel: str = "epoch",
+    first: int = 1,
+    log: bool = False,
+    title: str | None = None,
+):
+    """Compare training runs: one metric on the training and the validation data.
+
+    Two panels with a shared vertical axis: the metric on the training data
+    (left) and on the validation data (right, Keras's ``"val_"`` prefix), one
+    line per run, each run in the same colour in both panels. A run that
+    memorises its training data climbs on the left and stalls on the right;
+    a cure for that shows as a smaller gap between its two lines. Chapter 10
+    compares a network without regularisation with its cures this way.
+
+    Parameters
+    ----------
+    histories : dict of str to (dict of str to sequence of float, or Keras History)
+        The runs by name, each as ``model.fit(...).history`` (or the
+        ``History`` itself); each must hold ``metric`` and ``"val_" + metric``.
+    metric : str
+        The metric to compare, e.g. ``"accuracy"`` or ``"loss"``.
+    xlabel : str
+        What one entry is (``"epoch"`` for Keras).
+    first : int
+        The number of the first entry: 1 for Keras's epochs.
+    log : bool
+        Use a logarithmic vertical axis.
+    title : str, optional
+        A title for the whole figure.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> runs = {"plain": {"loss": [0.5, 0.2], "val_loss": [0.6, 0.7]},
+    ...         "dropout": {"loss": [0.7, 0.4], "val_loss": [0.6, 0.5]}}
+    >>> fig = compare_histories(runs, "loss")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['training loss', 'validation loss']
+    >>> [line.get_label() for line in fig.axes[1].lines]
+    ['plain', 'dropout']
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(
+            "histories must be a non-empty dict of run name to history, got "
+            f"{type(histories).__name__} {histories!r}"[:200]
+        )
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string, got {metric!r}")
+    if isinstance(first, bool) or not isinstance(first, int):
+        raise TypeError(f"first must be an integer, got {first!r}")
+    runs = {}
+    for name, history in histories.items():
+        history = getattr(history, "history", history)
+        if not isinstance(history, dict):
+            raise TypeError(
+                f"histories[{name!r}] must be a dict of metric name to values, or a "
+                f"Keras History, got {type(history).__name__}"
+            )
+        for key in (metric, "val_" + metric):
+            if key not in history:
+                raise ValueError(
+                    f"histories[{name!r}] holds no {key!r}; it holds {sorted(history)}"
+                )
+        runs[str(name)] = history
+    fig, axes = plt.subplots(
+        1, 2, figsize=(9.2, 3.6), sharey=True, squeeze=False, layout="constrained"
+    )
+    panels = (("", "training"), ("val_", "validation"))
+    for ax, (prefix, label) in zip(axes.flat, panels, strict=True):
+        for i, (name, history) in enumerate(runs.items()):
+            values = np.asarray(history[prefix + metric], dtype=float).ravel()
+            steps = np.arange(first, first + len(values))
+            ax.plot(steps, values, color=f"C{i % 10}", label=name)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(f"{label} {metric}")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel(f"{metric} (log scale)" if log else metric)
+    axes[0, 1].legend()
+    if title:
+        fig.suptitle(title)
     return fig
