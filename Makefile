@@ -64,11 +64,11 @@ book: $(STAMP)
 	@echo "Open _build/html/index.html in a browser."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not bench"
 
 # The same suite with fewer Hypothesis examples, for a fast local loop.
 test-quick: $(STAMP)
-	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -m "not slow"
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -m "not slow and not bench"
 
 # JupyterLab refuses to start as root unless told it may (containers, CI).
 lab: $(STAMP)
@@ -83,8 +83,12 @@ execute: $(STAMP)
 	$(BIN)/python -c "import nbformat as f, sys; nb = f.read(sys.argv[1], 4); \
 	  nb.metadata.pop('widgets', None); f.write(nb, sys.argv[1])" "$(NB)"
 
+# Speed against TensorFlow, then the checks that retrain the pretrained base
+# and measure the transfer gain with three seeds (quick versions of both run
+# in `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py
+	$(BIN)/python -m pytest -m bench
 
 pretrained: $(STAMP)
 	$(BIN)/python -m cnnkit.pretrained
