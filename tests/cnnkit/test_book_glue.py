@@ -1,4 +1,4 @@
-"""glue writes the record myst-nb reads back, and shows the value where
+"""cnnkit.book.glue writes the record myst-nb reads back, and shows the value where
 myst-nb is missing (Colab), returning the value either way."""
 
 from __future__ import annotations

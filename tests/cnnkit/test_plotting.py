@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import re
 
-import matplotlib
 import numpy as np
 import pytest
 
 from cnnkit import conv2d, plotting
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
 
 
 def test_show_values_writes_every_value_and_labels_the_axes():

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 import pytest
 
 from cnnkit import plotting
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
 
 
 class _History:

@@ -3,21 +3,10 @@ the misclassified images, the most confident first."""
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 import pytest
 
 from cnnkit import plotting
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
 
 
 def test_confusion_counts_match_a_direct_count():

@@ -3,21 +3,10 @@ what is wrong with a kernel typed badly instead of raising."""
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 import pytest
 
 from cnnkit import widgets
-
-matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
 
 
 def test_parse_kernel_reads_rows_and_rejects_ragged_or_non_numeric_text():
