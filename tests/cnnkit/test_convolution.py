@@ -230,7 +230,12 @@ def test_conv2d_backward_flip_is_the_gradient_of_conv2d_flip(case):
     dout = values(rng, conv2d(x, k, **options(case)).shape, case["kind"], case["dtype"])
     dx, dk, db = conv2d_backward(dout, x, k[::-1, ::-1], **options(case))
     expected = (dx, dk[::-1, ::-1], db)
-    scales = conv2d_backward(abs(dout), abs(x), abs(k), **options(case))
+    # Each entry's scale sums the magnitudes of the same terms as its expected
+    # value, so it is computed with the kernel turned the same way.
+    sdx, sdk, sdb = conv2d_backward(
+        abs(dout), abs(x), abs(k)[::-1, ::-1], **options(case)
+    )
+    scales = (sdx, sdk[::-1, ::-1], sdb)
     for f in (conv2d_backward, conv2d_backward_naive):
         grads = f(dout, x, k, flip=True, **options(case))
         for got, want, scale in zip(grads, expected, scales, strict=True):
