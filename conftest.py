@@ -33,8 +33,11 @@ import matplotlib  # noqa: E402 (only once MPLCONFIGDIR is set)
 matplotlib.use("Agg")
 
 # Student versions of assignments stop at `raise NotImplementedError()` by
-# design; the assignment tests exercise them, nbval does not.
-collect_ignore_glob = ["notebooks/assignments/*"]
+# design; the assignment tests exercise them, nbval does not. Conftest files
+# hold no doctests, and several of them share one module name, which
+# --doctest-modules cannot import side by side (pytest still loads them as
+# conftests).
+collect_ignore_glob = ["notebooks/assignments/*", "*/conftest.py"]
 
 
 # Every chapter runs within its time budget: Part I's in a minute, Part II's
