@@ -123,6 +123,17 @@ def test_stored_outputs_reproduce(path):
     assert not re.search(r" at 0x[0-9a-f]{6,}", outputs), "a memory address"
     assert "oneDNN custom operations" not in outputs, "TensorFlow's start-up log"
     assert "\\u2588" not in outputs and "ETA:" not in outputs, "a progress bar"
+    for cell in _cells(path, "code"):
+        streams = [o["name"] for o in cell["outputs"] if o["output_type"] == "stream"]
+        assert "stderr" not in streams, f"a warning is stored: {cell['source'][:2]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_no_cell_relies_on_a_semicolon_to_hide_its_value(path):
+    """nbval shows a last expression's value even after a `;`, so the stored
+    output (none) and the re-run (a figure's repr) would differ: assign it."""
+    for cell in _cells(path, "code"):
+        assert not "".join(cell["source"]).rstrip().endswith(";"), cell["source"][:2]
 
 
 def test_budget_hook_knows_every_chapter():
