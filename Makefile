@@ -93,6 +93,18 @@ bench: $(STAMP)
 pretrained: $(STAMP)
 	$(BIN)/python -m cnnkit.pretrained
 
+# The instructor's cycle (book/instructors.md), run by grading/ with nbgrader.
+# nbgrader calls `alembic` from PATH when it creates a gradebook, hence PATH.
+#   make release   regenerate every student version in notebooks/assignments/
+#   make grade ASSIGNMENT=a1-convolution SUBMISSIONS=folder-or.zip   grade a class
+.PHONY: release grade
+release: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading.release
+
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=a1-convolution SUBMISSIONS=path/to/folder-or.zip [GRADE_OPTIONS=--regrade]"; exit 2; }
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading.grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" $(GRADE_OPTIONS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,156 @@
+"""The parts of `grading/` that need no kernel: collecting, keeping, reporting,
+hiding hidden tests (the end-to-end tests run the rest)."""
+
+from __future__ import annotations
+
+import doctest
+import os
+import time
+
+import nbformat
+import pytest
+
+import grading.preprocessors
+from grading.grade import (
+    Row,
+    _reason_of,
+    failure_page,
+    from_folder,
+    graded_ids,
+    read_rows,
+    take_in,
+    write_rows,
+)
+from grading.preprocessors import NOTICE, HideHiddenTests, strip_hidden
+
+A1 = "a1-convolution"
+
+
+def test_the_modules_examples_run():
+    assert doctest.testmod(grading.preprocessors).failed == 0
+
+
+def test_a_folder_gives_one_notebook_per_student(tmp_path):
+    (tmp_path / "ada.ipynb").write_text("{}")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "Copy of a1.ipynb").write_text("{}")
+    carl = tmp_path / "carl" / "work"
+    carl.mkdir(parents=True)
+    for name, age in [("old.ipynb", 100), (f"{A1}.ipynb", 200), ("new.ipynb", 0)]:
+        (carl / name).write_text("{}")
+        os.utime(carl / name, (time.time() - age, time.time() - age))
+    dora = tmp_path / "dora"
+    dora.mkdir()
+    for name, age in [("draft.ipynb", 100), ("final.ipynb", 0)]:
+        (dora / name).write_text("{}")
+        os.utime(dora / name, (time.time() - age, time.time() - age))
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
+    (tmp_path / "notes.txt").write_text("")
+    found = from_folder(A1, tmp_path)
+    assert sorted(found) == ["ada", "bob", "carl", "dora"]
+    assert found["bob"] == (tmp_path / "bob" / "Copy of a1.ipynb", "")
+    assert found["carl"] == (carl / f"{A1}.ipynb", "")  # the assignment's name wins
+    assert found["dora"] == (
+        dora / "final.ipynb",
+        "2 notebooks handed in; graded final.ipynb",  # else the newest
+    )
+
+
+def test_taking_in_a_changed_submission_keeps_the_earlier_one(tmp_path):
+    first = tmp_path / "first.ipynb"
+    first.write_text('{"v": 1}')
+    target, digest = take_in(tmp_path, A1, "ada", first)
+    assert target == tmp_path / "submitted" / "ada" / A1 / f"{A1}.ipynb"
+    assert target.read_text() == '{"v": 1}' and len(digest) == 64
+    assert take_in(tmp_path, A1, "ada", first) == (target, digest)  # unchanged
+    kept = tmp_path / "grades" / "replaced" / A1
+    assert not kept.exists()
+    second = tmp_path / "second.ipynb"
+    second.write_text('{"v": 2}')
+    take_in(tmp_path, A1, "ada", second)
+    assert target.read_text() == '{"v": 2}'
+    assert [p.read_text() for p in kept.iterdir()] == ['{"v": 1}']
+
+
+def test_the_report_survives_a_round_trip(tmp_path):
+    rows = {
+        "bob": Row("bob", 3.0, 21.0, "failed", "a, reason", "", 1.5, "ab"),
+        "ada": Row("ada", 21.0, 21.0, "ok", "", 'x: "quoted" | y', 20.0, "cd"),
+    }
+    path = tmp_path / "grades" / "a.csv"
+    write_rows(path, rows)
+    assert read_rows(path) == rows
+    assert path.read_text().splitlines()[1].startswith("ada,21.0,21.0,ok")
+    assert read_rows(tmp_path / "none.csv") == {}
+
+
+@pytest.mark.parametrize(
+    "log, reason",
+    [
+        (
+            "... nbclient.exceptions.DeadKernelError: Kernel died\n",
+            "the kernel died while running the notebook (it crashed Python)",
+        ),
+        (
+            "[ERROR] oops\nValueError: bad cell\n",
+            "nbgrader could not grade it: ValueError: bad cell",
+        ),
+        ("", "nbgrader could not grade it: unknown error"),
+    ],
+)
+def test_a_failure_gets_a_one_line_reason(log, reason):
+    assert _reason_of(log) == reason
+
+
+def test_a_submission_that_could_not_be_graded_gets_a_page(tmp_path):
+    page = failure_page(tmp_path, A1, "ada", "timed out <60 s>", 21)
+    text = page.read_text()
+    assert page == tmp_path / "feedback" / "ada" / A1 / f"{A1}.html"
+    assert "could not be graded: timed out &lt;60 s&gt;." in text
+    assert "Score: 0 / 21" in text
+
+
+def test_graded_ids():
+    cells = [
+        {"metadata": {"nbgrader": {"grade_id": "a"}}},
+        {"metadata": {}},
+        {"metadata": {"nbgrader": {"grade_id": "b"}}},
+    ]
+    assert graded_ids({"cells": cells}) == {"a", "b"}
+
+
+def test_hidden_tests_and_the_tracebacks_that_quote_them_are_removed():
+    source = (
+        "# Hidden tests: the flip (2 points).\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "secret = feature_map(x, k)\n"
+        "### END HIDDEN TESTS"
+    )
+    assert strip_hidden(source) == (
+        f"# Hidden tests: the flip (2 points).\n{NOTICE}",
+        True,
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="feature_map(x, k): expected 1.0, got 2.0",
+            traceback=["----> 3 secret = feature_map(x, k)", "AssertionError: ..."],
+        )
+    ]
+    visible = nbformat.v4.new_code_cell("assert f(1) == 2")
+    visible.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="AssertionError", evalue="", traceback=["----> 1 assert"]
+        )
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell, visible])
+    done, _ = HideHiddenTests().preprocess(notebook, {})
+    hidden, shown = done.cells
+    assert "secret" not in hidden.source
+    assert hidden.outputs[0]["traceback"] == [
+        "AssertionError: feature_map(x, k): expected 1.0, got 2.0"
+    ]
+    assert shown.outputs[0]["traceback"] == ["----> 1 assert"]  # visible: kept
