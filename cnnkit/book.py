@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+import numpy as np
+
 __all__ = ["glue"]
 
 #: Where myst-nb looks for a glued value's display data in a cell's outputs.
@@ -56,7 +58,11 @@ def glue(name: str, value: Any, *, display: bool = False) -> Any:
         return value
     from IPython.core.formatters import format_display_data
 
-    bundle, metadata = format_display_data(value)
+    # A NumPy scalar is recorded as the Python number it holds: NumPy 2 shows
+    # np.float64(0.86) as "np.float64(0.86)", which the prose's format specs
+    # ({glue:text}`name:.1%`) cannot read.
+    shown = value.item() if isinstance(value, np.generic) else value
+    bundle, metadata = format_display_data(shown)
     prefix = "" if display else RECORD_PREFIX
     metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
     show(

@@ -11,9 +11,10 @@ import pytest
 from cnnkit.book import glue
 
 
-@pytest.mark.parametrize("value", [42, 0.9871, "text", np.float64(2.5)])
+@pytest.mark.parametrize("value", [42, 0.9871, "text", np.float64(2.5), np.int64(7)])
 @pytest.mark.parametrize("display", [False, True])
 def test_glue_writes_exactly_what_myst_nb_glue_writes(monkeypatch, value, display):
+    """A NumPy scalar is written as myst-nb writes the Python number it holds."""
     import IPython.display
     from myst_nb.ext import glue as myst_glue
 
@@ -21,8 +22,20 @@ def test_glue_writes_exactly_what_myst_nb_glue_writes(monkeypatch, value, displa
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: ours.append((a, k)))
     monkeypatch.setattr(myst_glue, "ipy_display", lambda *a, **k: theirs.append((a, k)))
     assert glue("answer", value, display=display) is value
-    myst_glue.glue("answer", value, display=display)
+    plain = value.item() if isinstance(value, np.generic) else value
+    myst_glue.glue("answer", plain, display=display)
     assert ours == theirs and len(ours) == 1
+
+
+def test_a_numpy_scalar_is_recorded_so_that_the_prose_can_format_it(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append(a))
+    glue("accuracy", np.mean(np.array([1.0, 0.0, 1.0, 1.0])))
+    ((bundle,),) = shown
+    text = bundle["application/papermill.record/text/plain"]
+    assert f"{float(text):.1%}" == "75.0%"
 
 
 def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
