@@ -37,6 +37,7 @@ $(STAMP): $(DEPS)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[course]"
 	@$(MAKE) --no-print-directory offline-data
+	@$(MAKE) --no-print-directory browser
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "Set-up complete: $(VENV) is ready."
@@ -57,6 +58,23 @@ offline-data:
 	  || echo "warning: could not install dataset-fashion-mnist; Fashion-MNIST will need a download"; \
 	else \
 	  echo "note: $(FASHION_MNIST) not found; Fashion-MNIST will be downloaded by Keras when first used"; \
+	fi
+
+# Debian's Chromium for the site tests (tests/site/), which drive it with
+# Playwright, installed where we can (root with apt), as for Fashion-MNIST.
+# Elsewhere those tests are skipped and say why; CI, which runs as root,
+# installs it and must run them.
+CHROMIUM := /usr/bin/chromium
+.PHONY: browser
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the site tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	   apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: could not install chromium; the site tests will be skipped"; \
+	else \
+	  echo "note: $(CHROMIUM) not found; the site tests will be skipped (sudo apt-get install chromium)"; \
 	fi
 
 book: $(STAMP)
