@@ -107,6 +107,7 @@ execute: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py
 	$(BIN)/python -m pytest -m bench
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -m "not slow and not bench" tests/cnnkit
 
 pretrained: $(STAMP)
 	$(BIN)/python -m cnnkit.pretrained

@@ -1,8 +1,11 @@
 """Hypothesis profiles for the suite.
 
-"full" is what `make test` and CI run; "quick" is for a fast local loop
-(`make test-quick`, or HYPOTHESIS_PROFILE=quick). Both are derandomised so
-that a failure reproduces on every machine.
+"standard" is what `make test` and CI run: 200 examples a property, enough to
+reach the edge cases the strategies aim at, within the suite's time budget.
+"thorough" (2,000 a property) is the deep search `make bench` runs, and
+"quick" is for a fast local loop (`make test-quick`). Choose one with
+HYPOTHESIS_PROFILE. All are derandomised, so that a failure reproduces on
+every machine.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ _common = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
-settings.register_profile("full", max_examples=2000, **_common)
-settings.register_profile("quick", max_examples=100, **_common)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
+settings.register_profile("thorough", max_examples=2000, **_common)
+settings.register_profile("standard", max_examples=200, **_common)
+settings.register_profile("quick", max_examples=50, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "standard"))

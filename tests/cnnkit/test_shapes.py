@@ -27,7 +27,8 @@ from cnnkit.shapes import (
 )
 
 # The Keras comparisons build a layer per example (a few milliseconds each),
-# so they take a quarter of the profile's examples: 500 in the full run.
+# so they take a quarter of the profile's examples: 50 under make test's
+# standard profile, 500 under the thorough one (make bench).
 KERAS_EXAMPLES = max(10, settings().max_examples // 4)
 
 

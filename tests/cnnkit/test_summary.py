@@ -35,8 +35,8 @@ from cnnkit.summary import Row, Summary, summarize
 REPO = Path(__file__).resolve().parents[2]
 
 # Building a Keras model takes tens of milliseconds, so the random-model
-# property runs a quarter of the profile's examples: 500 models in the full
-# run, 25 under HYPOTHESIS_PROFILE=quick.
+# property runs a quarter of the profile's examples: 50 models under make
+# test's standard profile, 500 under the thorough one (make bench).
 MODEL_EXAMPLES = max(10, settings().max_examples // 4)
 
 
