@@ -51,6 +51,7 @@ import numpy as np
 __all__ = [
     "CheckReport",
     "OffLimitsError",
+    "cell_source",
     "check",
     "compute_checksum",
     "expect_close",
@@ -437,7 +438,8 @@ def off_limits(*names: str, doing: str = "this function") -> Iterator[None]:
 # ---------------------------------------------------------------------------
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A notebook cell's source as one string (files store it either way)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
@@ -473,7 +475,7 @@ def compute_checksum(cell: dict) -> str:
     """
     meta = _nbgrader(cell)
     m = hashlib.md5()
-    m.update(_source(cell).encode("utf-8"))
+    m.update(cell_source(cell).encode("utf-8"))
     m.update(cell.get("cell_type", "").encode("utf-8"))
     for flag in ("grade", "solution", "locked"):
         m.update(str(bool(meta.get(flag, False))).encode("utf-8"))
@@ -601,7 +603,7 @@ def unfinished(notebook: dict) -> list[str]:
     return [
         _nbgrader(cell)["grade_id"]
         for cell in notebook.get("cells", [])
-        if _nbgrader(cell).get("solution") and STUB in _source(cell)
+        if _nbgrader(cell).get("solution") and STUB in cell_source(cell)
     ]
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnkit.check import manifest_of
+from cnnkit.check import cell_source, manifest_of
 
 #: This repository: where ``grading/`` lives.
 REPO = Path(__file__).resolve().parents[1]
@@ -129,11 +129,6 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def hidden_cells(source: dict) -> set[str]:
     """The test cells whose tests are hidden, checking each is wholly hidden.
 
@@ -145,7 +140,7 @@ def hidden_cells(source: dict) -> set[str]:
     """
     hidden = set()
     for cell in source["cells"]:
-        text = _source(cell)
+        text = cell_source(cell)
         if HIDDEN_BEGIN not in text:
             continue
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
