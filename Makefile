@@ -4,6 +4,7 @@
 #   make test   run every test (sets itself up first); CI runs this
 #   make lab    open the course in JupyterLab
 #   make execute NB=notebooks/NN-x.ipynb   re-run a chapter and store its outputs
+#   make portable   re-run the chapters as another CPU would (oneDNN off; one core)
 #
 # The set-up creates .venv with this machine's python3 and installs the
 # course into it. A stamp named after a hash of the dependency files makes a
@@ -108,6 +109,17 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py
 	$(BIN)/python -m pytest -m bench
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest -m "not slow and not bench" tests/cnnkit
+	@$(MAKE) --no-print-directory portable
+
+# The chapters' stored numbers on another kind of machine. Another CPU runs
+# other kernels and adds in another order; two runs imitate that here: every
+# chapter with TensorFlow's oneDNN kernels off, and every chapter on a single
+# core. They check the outputs, not the speed, so the time budgets are off.
+FIRST_CPU = $(shell $(PYTHON) -c "import os; print(min(os.sched_getaffinity(0)))")
+.PHONY: portable
+portable: $(STAMP)
+	CHAPTER_BUDGETS=off TF_ENABLE_ONEDNN_OPTS=0 $(BIN)/python -m pytest notebooks
+	CHAPTER_BUDGETS=off taskset -c $(FIRST_CPU) $(BIN)/python -m pytest notebooks
 
 pretrained: $(STAMP)
 	$(BIN)/python -m cnnkit.pretrained
