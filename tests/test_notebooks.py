@@ -9,6 +9,7 @@ exercises with hidden solutions, describes its figures and links onwards.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -16,11 +17,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cnnkit.book import RECORD_PREFIX, as_shown
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+RECORD_PLAIN = RECORD_PREFIX + "text/plain"
 
 
 def _part(caption: str) -> list[str]:
@@ -125,9 +129,26 @@ def test_stored_outputs_reproduce(path):
     assert not re.search(r" at 0x[0-9a-f]{6,}", outputs), "a memory address"
     assert "oneDNN custom operations" not in outputs, "TensorFlow's start-up log"
     assert "\\u2588" not in outputs and "ETA:" not in outputs, "a progress bar"
+    path_seen = re.search(r"(/usr/share/|/home/\w|/tmp/|/root/|/work/)\S*", outputs)
+    assert not path_seen, f"a path of the machine that ran it: {path_seen[0]}"
     for cell in _cells(path, "code"):
         streams = [o["name"] for o in cell["outputs"] if o["output_type"] == "stream"]
         assert "stderr" not in streams, f"a warning is stored: {cell['source'][:2]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_prose_does_not_describe_the_machine_that_ran_it(path):
+    """Readers run the chapters elsewhere: the prose, captions and alt texts
+    say nothing of the build machine's cores or of how long it took."""
+    notebook = json.loads(path.read_text())
+    prose = _text(_cells(path, "markdown")) + json.dumps(
+        [c["metadata"].get("mystnb", {}) for c in notebook["cells"]]
+    )
+    found = re.search(
+        r"\b(\d|two|one)-core\b|this machine|\btrain_seconds\b|this page may take",
+        prose,
+    )
+    assert not found, f"the prose describes the build machine: {found[0]!r}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_id)
@@ -136,6 +157,58 @@ def test_no_cell_relies_on_a_semicolon_to_hide_its_value(path):
     output (none) and the re-run (a figure's repr) would differ: assign it."""
     for cell in _cells(path, "code"):
         assert not "".join(cell["source"]).rstrip().endswith(";"), cell["source"][:2]
+
+
+def _glued_numbers(path: Path) -> dict[str, str]:
+    """Each glued value's stored text, by name, for values that are numbers."""
+    glued = {}
+    for cell in _cells(path, "code"):
+        for output in cell["outputs"]:
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = "".join(output.get("data", {}).get(RECORD_PLAIN, ""))
+            if name and re.fullmatch(r"[-+]?[\d.]+(e[-+]?\d+)?", text):
+                glued[name] = text
+    return glued
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_glued_numbers_are_stored_at_the_precision_the_prose_shows(path):
+    """Digits the prose does not show (float32 noise, a training run's last
+    decimals) differ between CPUs; a stored number holds none of them."""
+    prose = _text(_cells(path, "markdown"))
+    shown = re.findall(r"\{glue:text\}`(\w+)(?::([^`]*))?`", prose)
+    glued = _glued_numbers(path)
+    for name, fmt in shown:
+        if name not in glued or "." not in glued[name] and "e" not in glued[name]:
+            continue  # an integer is exact on every machine
+        stored = float(glued[name])
+        if fmt:
+            assert as_shown(stored, fmt) == stored, (
+                f"{name} is stored as {glued[name]} but the prose shows "
+                f"{format(stored, fmt)}: glue it with fmt={fmt!r}"
+            )
+        else:
+            assert stored == round(stored, 4), (
+                f"{name} is shown unformatted as {glued[name]}: round it or "
+                "give the prose a format"
+            )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_no_cell_ends_by_showing_what_it_glued(path):
+    """A cell whose last line is glue(...) shows the value under the code on
+    the site; the record is all the prose needs (assign it: _ = glue(...))."""
+    for cell in _cells(path, "code"):
+        source = "".join(cell["source"])
+        if source.startswith("%") or source.startswith("# Set-up"):
+            continue
+        body = ast.parse(source).body
+        last = body[-1] if body else None
+        assert not (
+            isinstance(last, ast.Expr)
+            and isinstance(last.value, ast.Call)
+            and getattr(last.value.func, "id", None) == "glue"
+        ), f"a cell ends in glue(...): {source[:80]}"
 
 
 def test_budget_hook_knows_every_chapter():

@@ -38,6 +38,31 @@ def test_a_numpy_scalar_is_recorded_so_that_the_prose_can_format_it(monkeypatch)
     assert f"{float(text):.1%}" == "75.0%"
 
 
+@pytest.mark.parametrize(
+    "value, fmt, recorded",
+    [
+        (0.7644914984703064, ".2f", "0.76"),
+        (np.float32(0.7644914), ".1%", "0.764"),
+        (0.9890999794006348, ".2%", "0.9891"),
+        (2.4122020653461665e-11, ".1e", "2.4e-11"),
+        (53.609952823999265, ".0f", "54.0"),
+        (0.4263997033741214, "+.1f", "0.4"),
+    ],
+)
+def test_a_float_is_recorded_at_the_precision_the_prose_shows(
+    monkeypatch, value, fmt, recorded
+):
+    """Digits past those the prose shows differ between CPUs; none is stored."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append(a))
+    assert glue("number", value, fmt=fmt) is value
+    ((bundle,),) = shown
+    assert bundle["application/papermill.record/text/plain"] == recorded
+    assert format(float(recorded), fmt) == format(value, fmt)
+
+
 def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
     import IPython.display
 
@@ -50,7 +75,8 @@ def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda v: shown.append(v))
     assert glue("answer", 42) == 42
-    assert shown == [42]
+    assert glue("share", 0.76449, fmt=".1%") == 0.76449
+    assert shown == [42, 0.764]
 
 
 def test_glue_needs_a_name():
