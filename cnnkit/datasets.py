@@ -3,8 +3,7 @@
 Each loader returns what Keras returns, ``(x_train, y_train), (x_test, y_test)``
 as ``uint8`` arrays, and says where its data came from: the result has a
 ``.source`` and, unless ``verbose=False``, the loader prints one line such as
-``Loaded Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian package
-dataset-fashion-mnist)``.
+``Loaded Fashion-MNIST from the Debian package dataset-fashion-mnist``.
 
 MNIST and Fashion-MNIST are looked for in a fixed order, and the first source
 that has them wins:
@@ -478,7 +477,7 @@ def load_fashion_mnist(
         "set CNNKIT_DATA to a folder that holds fashion-mnist/."
     )
     package = (
-        f"{DEBIAN_FASHION_MNIST} (Debian package dataset-fashion-mnist)",
+        "the Debian package dataset-fashion-mnist",
         _fashion_from_debian,
     )
     sources = _sources("fashion-mnist", path, package, "fashion_mnist", download)
