@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnnkit.summary.result import Row, Shape, Summary
-from cnnkit.summary.rules import Out, compute, input_rule
+from cnnkit.summary.rules import Out, compute
+from cnnkit.summary.rules.weights import input_rule
 from cnnkit.summary.settings import LayerSettings, check_settings
 
 __all__ = ["CHECKED_ON", "call_that_made", "is_keras_model", "read_keras"]

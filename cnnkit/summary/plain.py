@@ -23,9 +23,9 @@ from cnnkit.summary.rules import (
     MERGES,
     SUPPORTED,
     compute,
-    input_rule,
     unknown_type,
 )
+from cnnkit.summary.rules.weights import input_rule
 from cnnkit.summary.settings import LayerSettings, check_settings
 
 __all__ = ["read_plain"]
