@@ -126,3 +126,29 @@ def test_tool_caches_are_kept_out_of_the_repository_and_home():
         path = Path(os.environ[var]).resolve()
         assert temp in path.parents, f"{var}={path}"
         assert ROOT not in path.parents and Path.home() not in path.parents
+
+
+def test_no_module_of_cnnkit_is_over_800_lines():
+    """A module holds one idea a reader meets in the book; one past 800 lines
+    holds more, and is split along its seams into a package."""
+    sizes = {
+        path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines())
+        for path in (ROOT / "cnnkit").rglob("*.py")
+    }
+    assert len(sizes) > 10  # the scan finds the modules
+    assert {name: n for name, n in sizes.items() if n > 800} == {}
+
+
+def test_every_package_of_cnnkit_is_in_pyproject():
+    """An editable install finds every subpackage; a real one only those listed."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "cnnkit").rglob("__init__.py")
+    }
+    assert {"cnnkit", "cnnkit.plotting"} <= packages
+    assert packages - listed == set()
+    assert [
+        name for name in listed if not (ROOT / name.replace(".", "/")).is_dir()
+    ] == []
