@@ -1,5 +1,6 @@
-"""The built site as files: a clean build, internal links that land, nothing
-loaded from another host, and the vendored MathJax as pinned."""
+"""The built site as files: a clean build, internal links that land, figures
+numbered by chapter, nothing loaded from another host, and the vendored
+MathJax as pinned."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
-from site_support import CONFIG, ROOT, built_pages, toc_pages
+from site_support import (
+    CONFIG,
+    ROOT,
+    built_pages,
+    chapter_pages,
+    notebook,
+    toc_pages,
+)
 
 pytestmark = pytest.mark.slow
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+FIGURE_NUMBER = re.compile(r'<span class="caption-number">([^<]*)</span>')
 VENDORED = ROOT / "book" / "_static"
 
 
@@ -141,6 +150,31 @@ def test_links_to_other_hosts_are_the_buttons_or_prose_references(parsed):
                 stray.append(f"{path.name}: {href}")
     assert stray == []
     assert set(hosts) >= {"colab.research.google.com", "mybinder.org"}
+
+
+def _chapter_number(page: str) -> int:
+    """The number a chapter's title gives it ("# 10. Training ..." -> 10)."""
+    cells = notebook(page)["cells"]
+    text = "\n".join(
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+    )
+    return int(re.search(r"^# (\d+)\. ", text, re.M).group(1))
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_a_chapters_figures_are_numbered_by_its_chapter(site, page):
+    """Chapter 10's figures read Fig. 10.1, Fig. 10.2, ... in page order, as
+    in d2l: one number for each figure its cells caption (_config.yml, and
+    book/_ext/chapter_figures.py, say how)."""
+    chapter = _chapter_number(page)
+    captioned = sum(
+        bool(c["metadata"].get("mystnb", {}).get("figure", {}).get("caption"))
+        for c in notebook(page)["cells"]
+    )
+    html = (site.html / f"{page}.html").read_text(encoding="utf-8")
+    numbers = [n.strip() for n in FIGURE_NUMBER.findall(html)]
+    assert captioned > 0
+    assert numbers == [f"Fig. {chapter}.{n}" for n in range(1, captioned + 1)]
 
 
 # --------------------------------------------------------------------------
