@@ -16,10 +16,14 @@ course.
 import sys
 from pathlib import Path
 
+import nbgrader
+
 ROOT = Path(__file__).resolve().parent
 # The preprocessors named below live in grading/, beside this file.
 if (ROOT / "grading").is_dir() and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import grading  # noqa: E402 (found through the path set above)
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -65,6 +69,20 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# Grading runs each kernel in a sandbox (grading/sandbox.py: bubblewrap, no
+# network, no course files, resource limits) and watches, between cells, that
+# the notebook has not changed how later tests run (grading/tamper.py); both
+# are in this replacement for nbgrader's Execute. The rest is nbgrader's list.
+c.Autograde.autograde_preprocessors = [
+    "grading.preprocessors.GradingExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # A test passes unless it raises. nbgrader also gives 0 to a test cell that
 # writes anything to stderr, so a library's warning, or Matplotlib building
 # its font cache the first time it is imported on the grading machine, would
@@ -75,11 +93,21 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?s)."
 
 # Feedback never shows hidden tests: their code is removed, and their errors
-# are cut to one line (a traceback would quote the test's code).
+# are cut to one line (a traceback would quote the test's code). It is safe to
+# open: every output is shown as escaped text or a plain image, never as HTML
+# or a script, and cut at 100 kB a cell; Markdown is sanitised; and the page
+# loads nothing from another host (nbgrader's template loads MathJax from a
+# CDN; grading/templates/feedback, searched first, replaces that part).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "grading.preprocessors.HideHiddenTests",
+    "grading.preprocessors.SafeFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.extra_template_basedirs = [
+    str(Path(grading.__file__).parent / "templates"),
+    str(Path(nbgrader.__file__).parent / "server_extensions/formgrader/templates"),
 ]
 
 # `nbgrader zip_collect` (which `make grade` runs on an LMS download zip):

@@ -41,16 +41,19 @@ import csv
 import hashlib
 import html
 import json
+import os
 import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from cnnkit.check import read_notebook, structure_problems
+from grading import sandbox
 from grading.course import (
     course_folder,
     environment,
@@ -58,6 +61,9 @@ from grading.course import (
     read_json,
     source_notebook,
 )
+from grading.intake import clean_zip, from_folder, unlink_links, write_file
+
+__all__ = ["Row", "from_folder", "grade", "read_rows", "take_in", "write_rows"]
 
 #: Seconds a fresh worker may take to import nbgrader and start.
 START_TIMEOUT = 600
@@ -72,7 +78,7 @@ class Row:
     student_id: str
     score: float
     max_score: float
-    status: str  # ok, repaired or failed
+    status: str  # ok, repaired, tampered or failed
     reason: str
     failed_tests: str
     seconds: float
@@ -80,50 +86,23 @@ class Row:
 
 
 # ---------------------------------------------------------------------------
-# Collecting submissions
+# Collecting submissions (the checks are in grading.intake)
 # ---------------------------------------------------------------------------
 
 
-def _notebooks(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*.ipynb")
-        if not any(part.startswith((".", "__MACOSX")) for part in p.parts)
-    )
+def from_zip(course: Path, assignment: str, archive: Path, log, refused: list) -> Path:
+    """Run ``nbgrader zip_collect`` on a clean copy of an LMS zip.
 
-
-def _pick(assignment: str, candidates: list[Path]) -> tuple[Path, str]:
-    """The notebook to grade among a student's files, and a note if unclear."""
-    named = [p for p in candidates if p.name == f"{assignment}.ipynb"]
-    if len(candidates) == 1 or len(named) == 1:
-        return (named or candidates)[0], ""
-    newest = max(candidates, key=lambda p: p.stat().st_mtime)
-    return newest, f"{len(candidates)} notebooks handed in; graded {newest.name}"
-
-
-def from_folder(assignment: str, folder: Path) -> dict[str, tuple[Path, str]]:
-    """Student id -> (notebook, note) for a folder of submissions."""
-    found: dict[str, tuple[Path, str]] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "__MACOSX")):
-            continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            found[entry.stem] = (entry, "")
-        elif entry.is_dir():
-            candidates = _notebooks(entry)
-            if candidates:
-                found[entry.name] = _pick(assignment, candidates)
-    return found
-
-
-def from_zip(course: Path, assignment: str, archive: Path, log) -> Path:
-    """Run ``nbgrader zip_collect`` on an LMS zip; return the collected folder."""
+    Members that are unsafe (see :func:`grading.intake.clean_zip`) are left
+    out and added to ``refused``. Returns the folder of collected files.
+    """
     downloaded = course / "downloaded" / assignment
     staging = downloaded / "collected"
     for folder in (downloaded / "archive", staging):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    shutil.copy2(archive, downloaded / "archive" / archive.name)
+    _, bad = clean_zip(archive, downloaded / "archive" / "submissions.zip")
+    refused += [(f"{archive.name}: {name}", reason) for name, reason in bad]
     command = [
         sys.executable,
         "-m",
@@ -148,21 +127,20 @@ def take_in(
     data = notebook.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+    unlink_links(course, target)
     if target.exists():
         old = target.read_bytes()
         if old == data:
             return target, digest
         kept = course / "grades" / "replaced" / assignment
-        kept.mkdir(parents=True, exist_ok=True)
         old_digest = hashlib.sha256(old).hexdigest()[:12]
-        shutil.copy2(target, kept / f"{student}-{old_digest}.ipynb")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+        write_file(course, kept / f"{student}-{old_digest}.ipynb", old)
+    write_file(course, target, data)
     return target, digest
 
 
 # ---------------------------------------------------------------------------
-# The worker process
+# The worker processes
 # ---------------------------------------------------------------------------
 
 
@@ -173,17 +151,22 @@ class WorkerGone(RuntimeError):
 class WorkerProcess:
     """``grading.worker`` in a child process, with deadlines on its answers."""
 
-    def __init__(self, course: Path, assignment: str, cell_timeout: float, log):
+    def __init__(
+        self,
+        course: Path,
+        assignment: str,
+        timeouts: tuple[float, float],
+        log,
+        *,
+        db: Path | None = None,
+        sandboxed: bool = True,
+    ):
+        options = ["--cell-timeout", str(timeouts[0])]
+        options += ["--notebook-timeout", str(timeouts[1])]
+        options += ["--db", str(db)] if db else []
+        options += [] if sandboxed else ["--unsandboxed"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "grading.worker",
-                str(course),
-                assignment,
-                "--cell-timeout",
-                str(cell_timeout),
-            ],
+            [sys.executable, "-m", "grading.worker", str(course), assignment, *options],
             cwd=course,
             env=environment(),
             stdin=subprocess.PIPE,
@@ -272,21 +255,48 @@ def _reason_of(error: str) -> str:
     return "nbgrader could not grade it: " + (lines[-1] if lines else "unknown error")
 
 
+def _clear_malformed_outputs(course: Path, path: Path) -> bool:
+    """Clear a notebook's outputs if they are what keeps nbformat from reading it.
+
+    Outputs are cleared before grading anyway; nbformat, which reads the
+    notebook first, fails on a malformed one (an output that is a string,
+    say). Returns whether the file was rewritten.
+    """
+    import nbformat
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        nbformat.reads(text, as_version=4)
+        return False
+    except Exception:  # nbformat raises many kinds; what follows decides
+        notebook = json.loads(text)
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    cleared = json.dumps(notebook, indent=1, ensure_ascii=False)
+    try:
+        nbformat.reads(cleared, as_version=4)
+    except Exception:
+        return False  # something else is wrong: nbgrader will say what
+    write_file(course, path, cleared.encode("utf-8"))
+    return True
+
+
 def failure_page(course: Path, assignment: str, student: str, reason: str, score):
     """Feedback for a submission that could not be graded."""
     path = course / "feedback" / student / assignment / f"{assignment}.html"
+    unlink_links(course, path)
     shutil.rmtree(path.parent, ignore_errors=True)
-    path.parent.mkdir(parents=True)
-    path.write_text(
+    text = (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(assignment)}: feedback</title></head><body>\n"
         f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>\n"
         f"<p>Your submission could not be graded: {html.escape(reason)}.</p>\n"
         f"<p>Score: 0 / {score:g}</p>\n"
         "<p>Run the self-check in the notebook's last cell to see what went "
-        "wrong, then ask your instructor.</p>\n</body></html>\n",
-        encoding="utf-8",
+        "wrong, then ask your instructor.</p>\n</body></html>\n"
     )
+    write_file(course, path, text.encode("utf-8"))
     return path
 
 
@@ -314,8 +324,23 @@ def write_rows(path: Path, rows: dict[str, Row]) -> None:
             writer.writerow(asdict(rows[student]))
 
 
+#: What ``make grade`` says, once, when it runs students' code unsandboxed.
+UNSAFE_WARNING = """\
+************************************************************************
+WARNING: grading WITHOUT the sandbox ({reason}).
+Each student's code runs as you, with your files, your network and the
+gradebook in reach. Grade only on a machine that holds nothing else.
+************************************************************************"""
+
+
 class Grader:
-    """One grading run of one assignment."""
+    """One grading run of one assignment.
+
+    ``jobs`` submissions are graded at once, each by a worker process of its
+    own (with a gradebook of its own). This process alone writes the report,
+    and one writer process alone writes the course's gradebook, from what
+    the workers report; so grades come out as in a serial run.
+    """
 
     def __init__(
         self,
@@ -325,6 +350,8 @@ class Grader:
         cell_timeout: float | None = None,
         notebook_timeout: float | None = None,
         regrade: bool = False,
+        jobs: int = 1,
+        unsafe_no_sandbox: bool = False,
         out=print,
     ):
         source = read_json(source_notebook(course, assignment))
@@ -337,79 +364,202 @@ class Grader:
         )
         self.cell_timeout = float(cell_timeout or given["cell"])
         self.notebook_timeout = float(notebook_timeout or given["notebook"])
+        self.jobs = max(1, int(jobs))
+        self.unsafe = unsafe_no_sandbox
+        self.sandboxed = True
         self.grades = course / "grades"
         self.grades.mkdir(exist_ok=True)
         self.report = self.grades / f"{assignment}.csv"
         self.log = (self.grades / f"{assignment}.log").open("a", encoding="utf-8")
-        self.worker: WorkerProcess | None = None
+        self.writer: WorkerProcess | None = None
+        self.workers: dict[int, WorkerProcess | None] = {}
+        self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+        self.lock = threading.Lock()
         self.manifest: list[dict] = []
         self.max_score = 0.0
+        self.refused: list[tuple] = []
+        self.problems: list[str] = []
 
-    def _start(self) -> WorkerProcess:
-        self.worker = WorkerProcess(
-            self.course, self.assignment, self.cell_timeout, self.log
-        )
-        return self.worker
+    # -- workers -------------------------------------------------------------
+
+    def _timeouts(self) -> tuple[float, float]:
+        return self.cell_timeout, self.notebook_timeout
+
+    def _worker(self, slot: int) -> WorkerProcess:
+        """The grading worker of a slot, started (and registered) if needed."""
+        worker = self.workers.get(slot)
+        if worker is None:
+            db = self.scratch / f"gradebook-{slot}.db"
+            db.unlink(missing_ok=True)
+            worker = WorkerProcess(
+                self.course,
+                self.assignment,
+                self._timeouts(),
+                self.log,
+                db=db,
+                sandboxed=self.sandboxed,
+            )
+            prepared = worker.ask(START_TIMEOUT, op="prepare")
+            if not prepared["ok"]:
+                raise RuntimeError(
+                    f"a worker could not register the assignment:\n{prepared}"
+                )
+            self.workers[slot] = worker
+        return worker
+
+    def _drop(self, slot: int) -> None:
+        worker = self.workers.pop(slot, None)
+        if worker is not None:
+            worker.stop()
+
+    def _check_sandbox(self) -> None:
+        reason = sandbox.unavailable()
+        if reason is None:
+            return
+        if not self.unsafe:
+            raise RuntimeError(
+                f"the sandbox cannot run here: {reason}. Grading runs each "
+                "student's code in it, and will not run it without one unless you "
+                "pass --unsafe-no-sandbox (make grade GRADE_OPTIONS="
+                "--unsafe-no-sandbox), on a machine that holds nothing else."
+            )
+        self.sandboxed = False
+        warning = UNSAFE_WARNING.format(reason=reason)
+        self.out(warning)
+        self.log.write(warning + "\n")
+
+    # -- the run -------------------------------------------------------------
 
     def run(self, submissions: Path) -> dict[str, Row]:
         """Grade every submission in a folder or zip; return the report's rows."""
         started = time.perf_counter()
+        self._check_sandbox()
         self.log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {submissions}\n")
         self.log.flush()
         if submissions.is_file() and submissions.suffix == ".zip":
             self.out(f"Collecting {submissions.name} with nbgrader zip_collect...")
-            submissions = from_zip(self.course, self.assignment, submissions, self.log)
+            submissions = from_zip(
+                self.course, self.assignment, submissions, self.log, self.refused
+            )
         elif not submissions.is_dir():
             raise ValueError(
                 f"submissions: {submissions} is neither a folder nor a .zip file"
             )
-        found = from_folder(self.assignment, submissions)
+        found = from_folder(self.assignment, submissions, self.refused)
+        for path, reason in self.refused:
+            self.out(f"refused: {path}: {reason}")
         self.out(
             f"{self.assignment}: {len(found)} submissions; limits: "
             f"{self.cell_timeout:g} s a cell, {self.notebook_timeout:g} s a notebook"
+            + (f"; {self.jobs} at a time" if self.jobs > 1 else "")
         )
-        worker = self._start()
-        prepared = worker.ask(START_TIMEOUT, op="prepare")
+        self.writer = WorkerProcess(
+            self.course, self.assignment, self._timeouts(), self.log
+        )
+        prepared = self.writer.ask(START_TIMEOUT, op="prepare")
         if not prepared["ok"]:
-            worker.close()
+            self.writer.close()
             raise RuntimeError(
                 f"nbgrader could not register the assignment:\n{prepared}"
             )
         self.manifest = prepared["record"]["cells"]
         self.max_score = sum(c["points"] for c in self.manifest)
         rows = read_rows(self.report)
-        failures = 0
-        graded = 0
-        for n, student in enumerate(sorted(found), 1):
-            self.out(f"[{n}/{len(found)}] {student} (failures so far: {failures})")
-            path, note = found[student]
-            row = self.grade_one(student, path, note, rows.get(student))
-            rows[student] = row
-            write_rows(self.report, rows)  # nothing is lost if the run stops
-            graded += 1
-            failures += row.status == "failed"
-            tail = f"; {row.reason}" if row.reason else ""
-            self.out(
-                f"    {row.score:g}/{row.max_score:g} {row.status} "
-                f"({row.seconds:.1f} s){tail}"
+        todo: queue.Queue = queue.Queue()
+        for student in sorted(found):
+            todo.put(student)
+        state = {"n": 0, "failures": 0, "graded": 0}
+
+        def work(slot: int) -> None:
+            if todo.qsize() > slot:
+                self._worker(slot)  # started before its first student's clock
+            while True:
+                try:
+                    student = todo.get_nowait()
+                except queue.Empty:
+                    return
+                with self.lock:
+                    state["n"] += 1
+                    self.out(
+                        f"[{state['n']}/{len(found)}] {student} "
+                        f"(failures so far: {state['failures']})"
+                    )
+                path, note = found[student]
+                row, scores = self.grade_one(
+                    student, path, note, rows.get(student), slot
+                )
+                with self.lock:
+                    if scores is not None or row.status == "failed":
+                        self.writer.ask(
+                            FEEDBACK_TIMEOUT,
+                            op="record",
+                            student=student,
+                            scores=scores,
+                        )
+                    rows[student] = row
+                    write_rows(self.report, rows)  # nothing is lost if the run stops
+                    state["graded"] += 1
+                    state["failures"] += row.status == "failed"
+                    tail = f"; {row.reason}" if row.reason else ""
+                    who = f"{student}: " * (self.jobs > 1)
+                    self.out(
+                        f"    {who}{row.score:g}/{row.max_score:g} {row.status} "
+                        f"({row.seconds:.1f} s){tail}"
+                    )
+
+        try:
+            threads = [
+                threading.Thread(target=work, args=(slot,))
+                for slot in range(min(self.jobs, max(1, len(found))))
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.writer.ask(
+                FEEDBACK_TIMEOUT, op="export", to=str(self.grades / "grades.csv")
             )
-        self.worker.ask(
-            FEEDBACK_TIMEOUT, op="export", to=str(self.grades / "grades.csv")
-        )
-        self.worker.close()
+        finally:
+            for slot in list(self.workers):
+                worker = self.workers.pop(slot)
+                if worker is not None:
+                    worker.close()
+            self.writer.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        from grading.verify import problems
+
+        self.problems = problems(self.course, self.assignment) if rows else []
+        for line in self.problems:
+            self.out(f"verify: {line}")
         elapsed = time.perf_counter() - started
         self.out(
-            f"Done: {graded} submissions in {elapsed:.0f} s, {failures} failed. "
-            f"Grades: {self.report.relative_to(self.course)} and grades/grades.csv; "
-            f"feedback: feedback/<student>/{self.assignment}/"
+            f"Done: {state['graded']} submissions in {elapsed:.0f} s, "
+            f"{state['failures']} failed"
+            + (f", {len(self.refused)} files refused" if self.refused else "")
+            + f". Grades: {self.report.relative_to(self.course)} and "
+            f"grades/grades.csv; feedback: feedback/<student>/{self.assignment}/"
+            + ("" if self.problems else "; the gradebook agrees with the report")
         )
         self.log.close()
         return rows
 
-    def grade_one(self, student: str, path: Path, note: str, before: Row | None) -> Row:
-        """Take in, check and grade one submission; return its row."""
+    def grade_one(
+        self, student: str, path: Path, note: str, before: Row | None, slot: int = 0
+    ) -> tuple[Row, dict | None]:
+        """Take in, check and grade one submission.
+
+        Returns its row and its points per test cell, for the gradebook
+        (None when the gradebook keeps what it has, or the submission
+        failed).
+        """
         target, digest = take_in(self.course, self.assignment, student, path)
         feedback = self.course / "feedback" / student / self.assignment
+        for folder in (
+            feedback,
+            self.course / "autograded" / student / self.assignment,
+        ):
+            unlink_links(self.course, folder / f"{self.assignment}.ipynb")
+            unlink_links(self.course, folder / f"{self.assignment}.html")
         if (
             not self.regrade
             and before is not None
@@ -417,67 +567,81 @@ class Grader:
             and before.status in ("ok", "repaired")
             and (feedback / f"{self.assignment}.html").is_file()
         ):
-            self.out("    unchanged since it was graded: grade kept")
-            return before
+            who = f"{student}: " * (self.jobs > 1)
+            self.out(f"    {who}unchanged since it was graded: grade kept")
+            return before, None
         start = time.perf_counter()
         notes = [note] if note else []
         try:
             notebook = read_notebook(target)
+            if not graded_ids(notebook) & {c["grade_id"] for c in self.manifest}:
+                reason = "it has none of the assignment's graded cells: the wrong file?"
+                return self.fail(student, reason, digest, start), None
+            problems = structure_problems(notebook, self.manifest)
+            if _clear_malformed_outputs(self.course, target):
+                notes.append("its outputs were malformed; they were cleared")
         except ValueError as err:
-            return self.fail(student, str(err), digest, start)
-        if not graded_ids(notebook) & {c["grade_id"] for c in self.manifest}:
-            reason = "it has none of the assignment's graded cells: the wrong file?"
-            return self.fail(student, reason, digest, start)
-        problems = structure_problems(notebook, self.manifest)
-        worker = self.worker or self._start()
+            return self.fail(student, str(err), digest, start), None
+        except (AttributeError, TypeError, KeyError) as err:
+            reason = f"{self.assignment}.ipynb is not a valid notebook file ({err})"
+            return self.fail(student, reason, digest, start), None
+        worker = self._worker(slot)
         try:
             worker.send(op="grade", student=student)
             answer = worker.wait("graded", self.notebook_timeout)
         except WorkerGone as gone:
-            worker.stop()
-            self.worker = None
+            self._drop(slot)
             reason = (
                 f"timed out: the notebook ran longer than {self.notebook_timeout:g} s"
                 if "no answer" in str(gone)
                 else f"the grading process stopped ({gone})"
             )
-            return self.fail(student, reason, digest, start)
+            return self.fail(student, reason, digest, start), None
         if not answer["ok"]:
-            self._feedback(worker)  # nbgrader tries; the failure page replaces it
-            return self.fail(
-                student, _reason_of(answer.get("error", "")), digest, start
-            )
+            self._feedback(slot)  # nbgrader tries; the failure page replaces it
+            reason = _reason_of(answer.get("error", ""))
+            return self.fail(student, reason, digest, start), None
         notes += problems
         notes += [
             f'cell "{c}" stopped after {self.cell_timeout:g} s'
             for c in answer["timeouts"]
         ]
-        if not self._feedback(worker):
+        tampered = answer.get("tampered") or {}
+        if tampered:
+            seen = next(iter(tampered.values()))
+            first = next(iter(tampered))
+            notes.append(
+                "tampering: " + "; ".join(seen[:5]) + f" ({len(tampered)} test "
+                f'cells not run, from "{first}" on)'
+            )
+        if not self._feedback(slot):
             notes.append("nbgrader could not write the feedback page (see the log)")
         failed = answer["failures"]
-        return Row(
+        scores = {c["grade_id"]: c["score"] for c in answer["cells"]}
+        row = Row(
             student_id=student,
             score=float(answer["score"]),
             max_score=float(answer["max_score"]),
-            status="repaired" if problems else "ok",
+            status="tampered" if tampered else "repaired" if problems else "ok",
             reason="; ".join(notes),
             failed_tests=" | ".join(f"{k}: {v}" for k, v in failed.items()),
             seconds=round(time.perf_counter() - start, 1),
             submission_sha256=digest,
         )
+        return row, scores
 
-    def _feedback(self, worker: WorkerProcess) -> bool:
+    def _feedback(self, slot: int) -> bool:
+        worker = self.workers.get(slot)
+        if worker is None:
+            return False
         try:
             return worker.wait("feedback", FEEDBACK_TIMEOUT)["ok"]
         except WorkerGone:
-            worker.stop()
-            self.worker = None
+            self._drop(slot)
             return False
 
     def fail(self, student: str, reason: str, digest: str, start: float) -> Row:
-        """Record a submission that could not be graded: 0 points, and why."""
-        worker = self.worker or self._start()
-        worker.ask(FEEDBACK_TIMEOUT, op="zero", student=student)
+        """A submission that could not be graded: 0 points, and why."""
         failure_page(self.course, self.assignment, student, reason, self.max_score)
         return Row(
             student_id=student,
@@ -509,7 +673,9 @@ def grade(
         A folder of notebooks or an LMS download zip.
     **options
         ``cell_timeout``, ``notebook_timeout`` (seconds; default: the
-        assignment's limits), ``regrade`` (bool), ``out`` (print function).
+        assignment's limits), ``regrade`` (bool), ``jobs`` (submissions
+        graded at once; default 1), ``unsafe_no_sandbox`` (bool: grade
+        without the sandbox where it cannot run), ``out`` (print function).
 
     Returns
     -------
@@ -533,18 +699,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--regrade", action="store_true", help="grade unchanged submissions again"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: one per core)",
+    )
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="where the sandbox cannot run, run students' code without it",
+    )
     args = parser.parse_args(argv)
     course = course_folder(args.course)
-    grade(
+    grader = Grader(
         course,
         args.assignment,
-        Path(args.submissions).resolve(),
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
         regrade=args.regrade,
+        jobs=args.jobs,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
         out=lambda line: print(line, flush=True),
     )
-    return 0
+    grader.run(Path(args.submissions).resolve())
+    return 1 if grader.problems else 0
 
 
 if __name__ == "__main__":

@@ -18,15 +18,32 @@ This one removes the metadata instead, so the copy runs as a plain cell.
 
 :class:`OverwriteCells` replaces nbgrader's too, to put a deleted test cell
 back wherever it was, whatever came before it (see the class).
+
+:class:`SafeFeedback` makes the feedback page safe to open: outputs as
+plain text or images, never HTML or scripts, and cut at a limit.
+
+:class:`GradingExecute` replaces nbgrader's ``Execute`` when grading: the
+kernel runs in the sandbox (``grading.sandbox``), what a cell prints is cut
+at a limit as it arrives, and the grader checks between cells that the
+notebook has not changed how the tests run (``grading.tamper``).
 """
 
 from __future__ import annotations
 
+import json
+import re
+import time
+from queue import Empty
+
+import nbformat
+from nbclient.util import run_sync
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import DeduplicateIds as _NbgraderDeduplicateIds
+from nbgrader.preprocessors import Execute as _NbgraderExecute
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
-from traitlets import Bool
+from traitlets import Bool, Integer
 
+from grading import tamper
 from grading.course import HIDDEN_BEGIN, HIDDEN_END
 
 #: What a student reads in place of the hidden tests.
@@ -120,3 +137,223 @@ class OverwriteCells(_NbgraderOverwriteCells):
             nb.cells.insert(position, cell)
             present.insert(position, name)
         return nb, resources
+
+
+#: What :class:`GradingExecute` saw while grading the last notebook: the test
+#: cells it did not run, each with what had been tampered with. The worker
+#: that runs nbgrader reads it; nothing in the kernel can reach it.
+TAMPERING: dict[str, list[str]] = {}
+#: The ``ename`` of the error a test cell gets when it was not run.
+TAMPERED = "TamperingDetected"
+
+
+def _role(cell) -> str:
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("locked") and not meta.get("solution") and not meta.get("grade"):
+        return "given"
+    return "student"
+
+
+class GradingExecute(_NbgraderExecute):
+    """nbgrader's Execute, with the kernel sandboxed and the notebook watched.
+
+    Before the first cell, after each read-only cell and before each test
+    cell, the grader asks the kernel for a fingerprint of what could make
+    tests pass for nothing (:mod:`grading.tamper`). Once something has
+    changed, no later test cell runs: each gets an error naming what
+    changed, so it earns no points, and :data:`TAMPERING` records it.
+    """
+
+    sandbox = Bool(True, help="Run the kernel in bubblewrap (grading.sandbox).").tag(
+        config=True
+    )
+    output_limit = Integer(
+        1_000_000, help="Bytes of output kept from one cell; the rest is dropped."
+    ).tag(config=True)
+    probe_timeout = Integer(
+        30, help="Seconds the kernel has to answer the grader's check."
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        from grading.sandbox import SandboxKernelManager
+
+        super().__init__(*args, **kwargs)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxKernelManager
+
+    def preprocess(self, nb, resources=None, km=None):
+        """Run the notebook, watching it from a fresh start."""
+        from grading.sandbox import read_only_paths
+
+        TAMPERING.clear()
+        self._watch = tamper.Watch([*read_only_paths(), "/usr"])
+        self._problems: list[str] = []
+        self._started = False
+        self._sizes: dict[int, int] = {}
+        return super().preprocess(nb, resources, km)
+
+    async def async_execute_cell(
+        self, cell, cell_index, execution_count=None, store_history=True
+    ):
+        """Check the kernel around the cell; run it unless tampered with."""
+        if cell.cell_type != "code":
+            return await super().async_execute_cell(
+                cell, cell_index, execution_count, store_history
+            )
+        role = _role(cell)
+        if not self._started or (role == "test" and not self._problems):
+            self._problems += self._watch.check(await self._probe())
+            self._started = True
+        if role == "test" and self._problems:
+            name = cell.metadata["nbgrader"].get("grade_id", "?")
+            TAMPERING[name] = list(self._problems)
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error",
+                    ename=TAMPERED,
+                    evalue="not run: earlier cells changed how tests run ("
+                    + "; ".join(self._problems[:3])
+                    + ")",
+                    traceback=[f"{TAMPERED}: " + "; ".join(self._problems[:3])],
+                )
+            ]
+            return cell
+        cell = await super().async_execute_cell(
+            cell, cell_index, execution_count, store_history
+        )
+        if role == "given" and not self._problems:
+            self._problems += self._watch.check(
+                await self._probe(), after_given_cell=True
+            )
+        return cell
+
+    # nbclient binds its synchronous wrapper to its own coroutine
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _probe(self) -> dict | None:
+        """The kernel's fingerprint, or None when it does not answer in time."""
+        msg_id = self.kc.execute(
+            "",
+            silent=True,
+            store_history=False,
+            user_expressions={"probe": tamper.PROBE},
+            allow_stdin=False,
+        )
+        deadline = time.monotonic() + self.probe_timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=1)
+            except Empty:
+                await self._async_check_alive()
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return tamper.read_answer(msg)
+        return None
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's output up to :attr:`output_limit` bytes."""
+        size = self._sizes.get(cell_index, 0)
+        if size > self.output_limit:
+            return None
+        size += len(json.dumps(msg.get("content", {}), default=str))
+        self._sizes[cell_index] = size
+        if size > self.output_limit:
+            note = nbformat.v4.new_output(
+                "stream",
+                name="stdout",
+                text=f"\n[output cut by the grader: more than {self.output_limit:,} "
+                "bytes]\n",
+            )
+            outs.append(note)
+            return note
+        return super().output(outs, msg, display_id, cell_index)
+
+
+#: Output types that are shown as they are (text is escaped by the template).
+_PLAIN = {"stream", "error"}
+#: Image types kept, when their data is plain base64.
+_IMAGES = ("image/png", "image/jpeg")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+
+
+class SafeFeedback(Preprocessor):
+    """Make feedback safe for the instructor and the student to open.
+
+    A student's notebook decides what its outputs hold. In the feedback page,
+    every output becomes plain text (escaped by the template) or a PNG or
+    JPEG image given as base64: HTML, JavaScript, SVG, Markdown and widgets
+    are shown as their plain-text form, never rendered. A cell's text is cut
+    at :attr:`limit` characters, its images at :attr:`image_limit`, with a
+    note. Cell tags (which the page
+    writes into its HTML) and anything else in a cell's metadata but
+    nbgrader's are dropped.
+    """
+
+    enabled = Bool(True, help="Whether to make outputs safe.").tag(config=True)
+    limit = Integer(100_000, help="Characters of text shown per cell.").tag(config=True)
+    image_limit = Integer(
+        2_000_000, help="Characters of images (in base64) shown per cell."
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        """Make one cell's outputs and metadata safe."""
+        cell.metadata = nbformat.NotebookNode(
+            {"nbgrader": cell.metadata.get("nbgrader", {})}
+            if isinstance(cell.metadata.get("nbgrader"), dict)
+            else {}
+        )
+        if cell.cell_type != "code":
+            return cell, resources
+        kept, left = [], {"text": self.limit, "image": self.image_limit}
+        for output in cell.get("outputs", []):
+            output = self._safe(output)
+            if output is None:
+                continue
+            kind = "image" if set(output.get("data", {})) & set(_IMAGES) else "text"
+            size = sum(len(str(v)) for v in output.values())
+            if size > left[kind]:
+                kept.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stdout",
+                        text=f"\n[output cut: this cell's {kind} output is longer "
+                        f"than {self.limit if kind == 'text' else self.image_limit:,}"
+                        " characters]\n",
+                    )
+                )
+                break
+            kept.append(output)
+            left[kind] -= size
+        cell.outputs = kept
+        return cell, resources
+
+    def _safe(self, output):
+        if not isinstance(output, dict):
+            return None
+        kind = output.get("output_type")
+        if kind == "stream":
+            return nbformat.v4.new_output(
+                "stream", name="stdout", text=str(output.get("text", ""))
+            )
+        if kind == "error":
+            return nbformat.v4.new_output(
+                "error",
+                ename=str(output.get("ename", "")),
+                evalue=str(output.get("evalue", "")),
+                traceback=[str(line) for line in output.get("traceback", [])],
+            )
+        if kind in ("display_data", "execute_result"):
+            data = output.get("data") or {}
+            safe = {}
+            for image in _IMAGES:
+                value = data.get(image)
+                if isinstance(value, str) and _BASE64.match(value):
+                    safe[image] = value
+                    break
+            if not safe:
+                text = data.get("text/plain", "")
+                safe["text/plain"] = text if isinstance(text, str) else str(text)
+            return nbformat.v4.new_output("display_data", data=safe)
+        return None

@@ -15,9 +15,15 @@ Requests (``{"op": ...}``):
 - ``grade`` with ``student``: ``nbgrader autograde`` then answers with the
   scores per test cell, the failures and the cells stopped by the time
   limit; then ``nbgrader generate_feedback`` and a second answer.
-- ``zero`` with ``student``: record a score of 0 for a submission that
-  could not be graded, so the gradebook agrees with the report.
+- ``record`` with ``student`` and ``scores`` (points per test cell, or
+  none for a submission that could not be graded: 0 everywhere): write a
+  grade into the gradebook.
 - ``export`` with ``to``: nbgrader's CSV export of every grade.
+
+``grading.grade`` runs two kinds: grading workers, each with a gradebook of
+its own (a copy, which nbgrader's autograde writes), and one writer, which
+never runs a student's notebook and is the only process that writes the
+course's gradebook (``record``), from what the grading workers reported.
 """
 
 from __future__ import annotations
@@ -43,7 +49,17 @@ TIMEOUT_ERRORS = ("CellTimeoutError", "KeyboardInterrupt")
 class Worker:
     """Holds one NbGraderAPI for one assignment; answers requests."""
 
-    def __init__(self, course: Path, assignment: str, cell_timeout: float):
+    def __init__(
+        self,
+        course: Path,
+        assignment: str,
+        cell_timeout: float,
+        notebook_timeout: float = 600,
+        sandbox: bool = True,
+        db: str | None = None,
+    ):
+        from grading.sandbox import resource_limits
+
         self.course = course
         self.assignment = assignment
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-release-"))
@@ -53,6 +69,11 @@ class Worker:
             {
                 "Execute": {"timeout": int(cell_timeout), "interrupt_on_timeout": True},
                 "ExecutePreprocessor": {"timeout": int(cell_timeout)},
+                "GradingExecute": {"sandbox": sandbox},
+                "SandboxKernelManager": {
+                    "limits": resource_limits(assignment, notebook_timeout)
+                },
+                **({"CourseDirectory": {"db_url": f"sqlite:///{db}"}} if db else {}),
             },
         )
         self.coursedir = self.api.coursedir
@@ -79,13 +100,20 @@ class Worker:
 
     def grade(self, student: str) -> dict:
         """Autograde one submission; return its scores."""
+        from grading.preprocessors import TAMPERING
+
         start = time.perf_counter()
+        TAMPERING.clear()
         result = self.api.autograde(self.assignment, student, force=True, create=True)
         print(f"--- autograde {self.assignment} {student}\n{_log(result)}", flush=True)
-        answer = {"ok": result["success"], "seconds": time.perf_counter() - start}
+        answer = {
+            "ok": result["success"],
+            "seconds": time.perf_counter() - start,
+            "tampered": dict(TAMPERING),
+        }
         if not result["success"]:
             answer["error"] = _log(result)
-            self.zero(student)
+            self.record(student, None)
         answer.update(self.scores(student))
         answer.update(self.outcomes(student))
         return answer
@@ -98,8 +126,8 @@ class Worker:
             "error": "" if result["success"] else _log(result),
         }
 
-    def zero(self, student: str) -> dict:
-        """Give a submission that could not be graded 0 points in the gradebook."""
+    def record(self, student: str, scores: dict[str, float] | None) -> dict:
+        """Give a submission its points per test cell (None: 0 everywhere)."""
         from nbgrader.api import Gradebook
 
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
@@ -107,7 +135,7 @@ class Worker:
             submission = gb.update_or_create_submission(self.assignment, student)
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    grade.auto_score = 0
+                    grade.auto_score = (scores or {}).get(grade.name, 0)
                     grade.manual_score = None
                     grade.needs_manual_grade = False
             gb.db.commit()
@@ -193,8 +221,8 @@ def serve(worker: Worker, requests, answers) -> None:
                 answers.flush()
                 answer = worker.feedback(request["student"])
                 op = "feedback"
-            elif op == "zero":
-                answer = worker.zero(request["student"])
+            elif op == "record":
+                answer = worker.record(request["student"], request.get("scores"))
             elif op == "export":
                 answer = worker.export(request["to"])
             else:
@@ -211,13 +239,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("course")
     parser.add_argument("assignment")
     parser.add_argument("--cell-timeout", type=float, required=True)
+    parser.add_argument("--notebook-timeout", type=float, default=600)
+    parser.add_argument("--unsandboxed", action="store_true")
+    parser.add_argument("--db", help="the gradebook file (default: the course's)")
     args = parser.parse_args(argv)
     # Answers go to the real standard output; everything else that would be
     # printed there (nbgrader, kernels started from here) goes to the log.
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    worker = Worker(Path(args.course), args.assignment, args.cell_timeout)
+    worker = Worker(
+        Path(args.course),
+        args.assignment,
+        args.cell_timeout,
+        args.notebook_timeout,
+        sandbox=not args.unsandboxed,
+        db=args.db,
+    )
     answers.write(json.dumps({"op": "ready"}) + "\n")
     answers.flush()
     serve(worker, sys.stdin, answers)

@@ -1,0 +1,55 @@
+"""How fast a class is graded: serially, two at a time, and without the sandbox.
+
+A benchmark (``make bench``, not ``make test``): 40 honest submissions of
+assignment 1 are graded with one worker and with two, and 10 of them without
+the sandbox, to measure its cost per submission. The times are printed
+(``pytest -s``); the issue that asked for parallel grading set the bars
+checked here: at least 20 submissions a minute serially, and at least 1.7
+times faster with two workers on a machine with two free cores.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from _submissions import make_course, solved, write
+
+import grading.sandbox
+from grading.grade import grade
+
+pytestmark = pytest.mark.bench
+
+A1 = "a1-convolution"
+
+
+def _time(tmp_path, name: str, n: int, **options) -> float:
+    course = make_course(tmp_path / name, A1)
+    folder = tmp_path / name / "class"
+    for k in range(n):
+        write(solved(A1), folder / f"s{k:02d}.ipynb")
+    start = time.perf_counter()
+    rows = grade(course, A1, folder, out=lambda line: None, **options)
+    elapsed = time.perf_counter() - start
+    assert [r.score for r in rows.values()] == [21.0] * n
+    return elapsed
+
+
+def test_grading_speed(tmp_path, monkeypatch):
+    n = 40
+    serial = _time(tmp_path, "serial", n, jobs=1)
+    parallel = _time(tmp_path, "parallel", n, jobs=2)
+    sandboxed = _time(tmp_path, "sandboxed", 10, jobs=1)
+    monkeypatch.setattr(grading.sandbox, "unavailable", lambda: "measuring its cost")
+    bare = _time(tmp_path, "bare", 10, jobs=1, unsafe_no_sandbox=True)
+    print(
+        f"\n{n} submissions: {serial:.0f} s serially ({60 * n / serial:.1f} a minute), "
+        f"{parallel:.0f} s two at a time ({serial / parallel:.2f}x); "
+        f"the sandbox costs {(sandboxed - bare) / 10:.2f} s a submission "
+        f"(10 in {sandboxed:.0f} s with it, {bare:.0f} s without); "
+        f"{os.cpu_count()} cores"
+    )
+    assert 60 * n / serial >= 20
+    if (os.cpu_count() or 1) >= 2:
+        assert serial / parallel >= 1.7
