@@ -39,6 +39,7 @@ $(STAMP): $(DEPS)
 	$(BIN)/python -m pip install --quiet -e ".[course]"
 	@$(MAKE) --no-print-directory offline-data
 	@$(MAKE) --no-print-directory browser
+	@$(MAKE) --no-print-directory sandbox
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "Set-up complete: $(VENV) is ready."
@@ -76,6 +77,23 @@ browser:
 	  || echo "warning: could not install chromium; the site tests will be skipped"; \
 	else \
 	  echo "note: $(CHROMIUM) not found; the site tests will be skipped (sudo apt-get install chromium)"; \
+	fi
+
+# Debian's bubblewrap, the sandbox `make grade` runs each submission's kernel
+# in (grading/sandbox.py), installed where we can, as for Chromium. Without
+# it `make grade` refuses to run students' code unless told it may
+# (GRADE_OPTIONS=--unsafe-no-sandbox).
+BWRAP := /usr/bin/bwrap
+.PHONY: sandbox
+sandbox:
+	@if [ -x $(BWRAP) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's bubblewrap, the sandbox for grading"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	   apt-get install -y -qq bubblewrap >/dev/null) \
+	  || echo "warning: could not install bubblewrap; make grade will refuse to run students' code"; \
+	else \
+	  echo "note: $(BWRAP) not found; make grade needs it (sudo apt-get install bubblewrap)"; \
 	fi
 
 book: $(STAMP)
@@ -128,13 +146,15 @@ pretrained: $(STAMP)
 # nbgrader calls `alembic` from PATH when it creates a gradebook, hence PATH.
 #   make release   regenerate every student version in notebooks/assignments/
 #   make grade ASSIGNMENT=a1-convolution SUBMISSIONS=folder-or.zip   grade a class
+#     (JOBS=N grades N submissions at once; the default is one per core)
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 .PHONY: release grade
 release: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading.release
 
-grade: $(STAMP)
+grade: $(STAMP) sandbox
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=a1-convolution SUBMISSIONS=path/to/folder-or.zip [GRADE_OPTIONS=--regrade]"; exit 2; }
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading.grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" $(GRADE_OPTIONS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m grading.grade "$(ASSIGNMENT)" "$(SUBMISSIONS)" --jobs "$(JOBS)" $(GRADE_OPTIONS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
