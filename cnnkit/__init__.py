@@ -25,6 +25,7 @@ from cnnkit.convolution import (
     conv2d_backward_naive,
     conv2d_naive,
 )
+from cnnkit.fashion_net import load_fashion_net
 from cnnkit.gradcheck import numerical_gradient, rel_error
 from cnnkit.pooling import (
     global_pool,

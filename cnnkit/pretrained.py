@@ -1,4 +1,4 @@
-"""A pretrained base the course trains itself, and the real ImageNet one.
+"""Networks the course trains itself and ships, and the real ImageNet base.
 
 The chapter on transfer learning needs a network that has already learnt
 something. Readers on Colab can download MobileNetV2's ImageNet weights; the
@@ -9,10 +9,16 @@ record of how it was made (``pretrained_base.json``: architecture, source data,
 seed, accuracy, versions). :func:`load_pretrained` loads it;
 :func:`imagenet_base` builds the ImageNet one when its weights can be had.
 
-Retrain the committed base (deterministic, a few minutes on two CPU cores)::
+The course's other shipped network, the Fashion-MNIST one of the chapter on
+training better CNNs, lives in :mod:`cnnkit.fashion_net`; this module's
+command trains either.
 
-    python -m cnnkit.pretrained            # or: make pretrained
-    python -m cnnkit.pretrained --help     # source, epochs, seed, output
+Retrain the committed networks (deterministic, on two CPU cores a few minutes
+for the base and about a quarter of an hour for the Fashion-MNIST network)::
+
+    python -m cnnkit.pretrained                     # the base
+    python -m cnnkit.pretrained --network fashion   # make pretrained: both
+    python -m cnnkit.pretrained --help              # source, epochs, seed, output
 
 TensorFlow is imported inside the functions that need it, so importing this
 module stays light.
@@ -207,6 +213,36 @@ def _deterministic(seed: int):
             tf_config.disable_op_determinism()
 
 
+def _versions() -> dict:
+    """The versions of the software that trained a network, for its record."""
+    import tensorflow as tf
+
+    keras = _keras()
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def _fit(model, x, y, optimizer, *, epochs: int, batch_size: int, **fit_args):
+    """Compile ``model`` for sparse cross-entropy and fit it on shuffled batches.
+
+    Returns Keras's per-epoch history and the seconds the fit took.
+    """
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    start = time.perf_counter()
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=batch_size, shuffle=True, **fit_args
+    )
+    return history.history, time.perf_counter() - start
+
+
 def _machine() -> str:
     """The machine training runs on, for the record: CPU cores and GPUs."""
     import tensorflow as tf
@@ -273,8 +309,6 @@ def train_base(
     (x_train, y_train), (x_test, y_test) = data
 
     keras = _keras()
-    import tensorflow as tf
-
     with _deterministic(seed):
         base = build_base()
         layers = keras.layers
@@ -286,21 +320,15 @@ def train_base(
                 build_classifier(base),
             ]
         )
-        model.compile(
-            optimizer=keras.optimizers.Adam(LEARNING_RATE),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        start = time.perf_counter()
-        model.fit(
+        _, seconds = _fit(
+            model,
             x_train[..., None],
             y_train,
+            keras.optimizers.Adam(LEARNING_RATE),
             epochs=epochs,
             batch_size=batch_size,
-            shuffle=True,
             verbose=verbose,
         )
-        seconds = time.perf_counter() - start
         _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
     record = {
         "file": BASE_FILE.name,
@@ -334,12 +362,7 @@ def train_base(
         },
         "source_test_accuracy": round(float(accuracy), 4),
         "tolerance": TOLERANCE,
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        "versions": _versions(),
         "machine": _machine(),
     }
     return base, record
@@ -378,12 +401,18 @@ def load_pretrained(path: str | os.PathLike | None = None):
     >>> model.output_shape, sum(w.numpy().size for w in model.trainable_weights)
     ((None, 10), 1290)
     """
-    path = Path(BASE_FILE if path is None else path)
+    return _load(path, BASE_FILE, "pretrained base", "", "a few minutes")
+
+
+def _load(path, default: Path, what: str, options: str, takes: str):
+    """Load a ``.keras`` file, or say how to make it: ``python -m
+    cnnkit.pretrained`` with ``options``, which takes ``takes`` on a CPU."""
+    path = Path(default if path is None else path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"no pretrained base at {path}: train one with "
-            f"`python -m cnnkit.pretrained --out {path}` (or `make pretrained` "
-            "for the committed one), which takes a few minutes on a CPU"
+            f"no {what} at {path}: train one with "
+            f"`python -m cnnkit.pretrained {options}--out {path}` (or `make "
+            f"pretrained` for the committed one), which takes {takes} on a CPU"
         )
     return _keras().saving.load_model(path)
 
@@ -496,43 +525,67 @@ def _download(url: str, path: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Train a base and save it with its record: ``python -m cnnkit.pretrained``."""
+    """Train a network and save it with its record: ``python -m cnnkit.pretrained``."""
+    from cnnkit import fashion_net
+
     parser = argparse.ArgumentParser(
         prog="python -m cnnkit.pretrained",
-        description="Train the course's small CNN base on a source data set and "
-        "save it as a .keras file with a JSON record beside it.",
+        description="Train one of the course's networks and save it as a .keras "
+        "file with a JSON record beside it: the small CNN base on a source data "
+        "set (default), or the Fashion-MNIST network (--network fashion).",
     )
-    parser.add_argument("--source", choices=tuple(SOURCES), default=DEFAULTS["source"])
-    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    parser.add_argument(
+        "--network",
+        choices=("base", "fashion"),
+        default="base",
+        help="base: the transfer-learning base (default); fashion: the "
+        "Fashion-MNIST network of the chapter on training better CNNs",
+    )
+    parser.add_argument(
+        "--source",
+        choices=tuple(SOURCES),
+        help="the data set the base learns from (default: mnist)",
+    )
+    for key in ("epochs", "seed", "batch_size"):
+        parser.add_argument(
+            "--" + key.replace("_", "-"),
+            type=int,
+            help=f"default: {DEFAULTS[key]} for the base, "
+            f"{fashion_net.DEFAULTS[key]} for the fashion network",
+        )
     parser.add_argument(
         "--out",
         type=Path,
-        default=BASE_FILE,
-        help=f"where to save the base (default: {BASE_FILE}); the record goes "
-        "beside it with the suffix .json",
+        help=f"where to save the network (default: {BASE_FILE} or "
+        f"{fashion_net.NET_FILE}); the record goes beside it with the suffix .json",
     )
     args = parser.parse_args(argv)
-    base, record = train_base(
-        args.source,
-        epochs=args.epochs,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        verbose=2,
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    base.save(args.out)
-    record["file"] = args.out.name
-    record["size_bytes"] = args.out.stat().st_size
-    record["sha256"] = _sha256(args.out)
-    record_path = args.out.with_suffix(".json")
+    fashion = args.network == "fashion"
+    if fashion and args.source is not None:
+        parser.error("--source is for the base; the fashion network's is fixed")
+    defaults = fashion_net.DEFAULTS if fashion else DEFAULTS
+    recipe = {
+        key: defaults[key] if getattr(args, key) is None else getattr(args, key)
+        for key in ("epochs", "seed", "batch_size")
+    }
+    if fashion:
+        net, record = fashion_net.train_fashion_net(**recipe, verbose=2)
+        accuracy = record["test_accuracy"]
+    else:
+        net, record = train_base(args.source or DEFAULTS["source"], **recipe, verbose=2)
+        accuracy = record["source_test_accuracy"]
+    out = args.out or (fashion_net.NET_FILE if fashion else BASE_FILE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    net.save(out)
+    record["file"] = out.name
+    record["size_bytes"] = out.stat().st_size
+    record["sha256"] = _sha256(out)
+    record_path = out.with_suffix(".json")
     record_path.write_text(json.dumps(record, indent=2) + "\n")
     print(
-        f"Saved {args.out} ({record['size_bytes'] / 1e6:.2f} MB) and {record_path}: "
-        f"{record['source']['name']} test accuracy "
-        f"{record['source_test_accuracy']:.4f} after {args.epochs} epochs "
-        f"in {record['training']['seconds']:.0f} s"
+        f"Saved {out} ({record['size_bytes'] / 1e6:.2f} MB) and {record_path}: "
+        f"{record['source']['name']} test accuracy {accuracy:.4f} after "
+        f"{recipe['epochs']} epochs in {record['training']['seconds']:.0f} s"
     )
     return record
 
