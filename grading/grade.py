@@ -485,9 +485,17 @@ class Grader:
                         f"(failures so far: {state['failures']})"
                     )
                 path, note = found[student]
-                row, scores = self.grade_one(
-                    student, path, note, rows.get(student), slot
-                )
+                try:
+                    row, scores = self.grade_one(
+                        student, path, note, rows.get(student), slot
+                    )
+                except Exception as err:  # the run goes on; the row says why
+                    self._drop(slot)
+                    reason = f"the grader failed on it ({type(err).__name__}: {err})"
+                    row, scores = (
+                        self.fail(student, reason, "", time.perf_counter()),
+                        None,
+                    )
                 with self.lock:
                     if scores is not None or row.status == "failed":
                         self.writer.ask(

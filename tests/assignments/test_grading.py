@@ -25,6 +25,7 @@ import pytest
 from _submissions import (
     ROOT,
     make_course,
+    needs_sandbox,
     replace_in,
     solved,
     source_version,
@@ -37,7 +38,7 @@ from _submissions import (
 from grading.course import HIDDEN_BEGIN, HIDDEN_END
 from grading.grade import Row, grade, read_rows
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 
 @dataclass

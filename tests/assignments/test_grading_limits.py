@@ -17,6 +17,7 @@ from _submissions import (
     cell_of,
     grade_id,
     make_course,
+    needs_sandbox,
     replace_in,
     solved,
     with_answers,
@@ -25,7 +26,7 @@ from _submissions import (
 
 from grading.grade import grade
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sandbox]
 
 A1 = "a1-convolution"
 # Short limits, so that the test itself stays short: each of the slow

@@ -14,12 +14,12 @@ import os
 import time
 
 import pytest
-from _submissions import make_course, solved, write
+from _submissions import make_course, needs_sandbox, solved, write
 
 import grading.sandbox
 from grading.grade import grade
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, needs_sandbox]
 
 A1 = "a1-convolution"
 
