@@ -174,7 +174,12 @@ def test_a_chapters_figures_are_numbered_by_its_chapter(site, page):
     html = (site.html / f"{page}.html").read_text(encoding="utf-8")
     numbers = [n.strip() for n in FIGURE_NUMBER.findall(html)]
     assert captioned > 0
-    assert numbers == [f"Fig. {chapter}.{n}" for n in range(1, captioned + 1)]
+    assert numbers == [f"Fig. {chapter}.{n}" for n in range(1, len(numbers) + 1)]
+    assert len(numbers) == captioned, (
+        f"{len(numbers)} numbered figures for {captioned} captioned cells: a "
+        "captioned cell shows more than its picture (each output of the cell "
+        "becomes a figure, e.g. the Text a last line `fig.suptitle(...)` returns)"
+    )
 
 
 # --------------------------------------------------------------------------
