@@ -152,6 +152,24 @@ def test_prose_does_not_describe_the_machine_that_ran_it(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_prose_stands_without_the_lecture_notes(path):
+    """Readers of the book never saw the notes the course grew from: a
+    chapter teaches the right thing, and book/errata.md lists the notes'
+    mistakes for instructors."""
+    found = re.search(
+        r"(?i)[^.]*\bthe (lecture )?notes\b[^.]*", _text(_cells(path, "markdown"))
+    )
+    assert not found, f"the prose refers to the notes: {found[0].strip()!r}"
+
+
+def test_the_errata_page_links_only_to_chapters_that_exist():
+    errata = (ROOT / "book" / "errata.md").read_text()
+    linked = re.findall(r"<\.\./notebooks/([\w-]+)>", errata)
+    assert linked, "the errata page lists no correction"
+    assert set(linked) <= {p.stem for p in CHAPTERS}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
 def test_no_cell_relies_on_a_semicolon_to_hide_its_value(path):
     """nbval shows a last expression's value even after a `;`, so the stored
     output (none) and the re-run (a figure's repr) would differ: assign it."""
