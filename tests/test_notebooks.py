@@ -170,6 +170,19 @@ def test_the_errata_page_links_only_to_chapters_that_exist():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_no_cell_shows_the_repr_of_a_plotting_call(path):
+    """A cell ending in fig.suptitle(...) or plt.plot(...) shows "Text(...)"
+    under the figure on the site, and myst-nb captions it a second time."""
+    for cell in _cells(path, "code"):
+        for output in cell["outputs"]:
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            shown = output["output_type"] == "execute_result"
+            assert not (shown and re.match(r"(Text\(|\[?<matplotlib)", text)), (
+                f"a plotting call's value is shown: {cell['source'][-1][:60]}"
+            )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
 def test_no_cell_relies_on_a_semicolon_to_hide_its_value(path):
     """nbval shows a last expression's value even after a `;`, so the stored
     output (none) and the re-run (a figure's repr) would differ: assign it."""
