@@ -5,7 +5,8 @@ assignment 1 are graded with one worker and with two, and 10 of them without
 the sandbox, to measure its cost per submission. The times are printed
 (``pytest -s``); the issue that asked for parallel grading set the bars
 checked here: at least 20 submissions a minute serially, and at least 1.7
-times faster with two workers on a machine with two free cores.
+times faster with two workers on a machine with two free cores (on a busy
+machine the times are printed and the bars not checked).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _time(tmp_path, name: str, n: int, **options) -> float:
 
 
 def test_grading_speed(tmp_path, monkeypatch):
+    busy = os.getloadavg()[0]  # other work on the machine skews every number
     n = 40
     serial = _time(tmp_path, "serial", n, jobs=1)
     parallel = _time(tmp_path, "parallel", n, jobs=2)
@@ -50,6 +52,11 @@ def test_grading_speed(tmp_path, monkeypatch):
         f"(10 in {sandboxed:.0f} s with it, {bare:.0f} s without); "
         f"{os.cpu_count()} cores"
     )
+    if busy > 1.0:
+        pytest.skip(
+            f"the machine was busy (load average {busy:.1f} before the run): the "
+            "bars are for a machine with two free cores; the times are printed"
+        )
     assert 60 * n / serial >= 20
     if (os.cpu_count() or 1) >= 2:
         assert serial / parallel >= 1.7
