@@ -40,7 +40,7 @@ from _submissions import (
 )
 
 import cnnkit.check
-from grading.grade import Grader, from_zip
+from grading.grade import Grader, from_zip, read_rows, write_rows
 from grading.intake import Refused, check_name, clean_zip
 from grading.verify import problems
 
@@ -344,6 +344,13 @@ def _listener() -> tuple[socket.socket, list]:
     return server, accepted
 
 
+def _status(process: psutil.Process) -> str | None:
+    try:
+        return process.status()
+    except psutil.NoSuchProcess:
+        return None
+
+
 def _planted_links(course: Path, student: str, outside: Path) -> list[Path]:
     """Links a student might have planted where the grader writes."""
     victims = []
@@ -432,17 +439,31 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
         assert not path.exists(), path
     assert [v.read_text() for v in victims] == ["untouched"] * 3
     assert accepted == []
-    # no process outlived its notebook
+    # no process outlived its notebook (a killed sandbox takes a moment to go,
+    # and one reparented to the machine's init may wait there as a zombie)
     left = [
-        p.pid
+        p
         for p in psutil.process_iter(["cmdline", "name"])
         if MARKER in " ".join(p.info["cmdline"] or [])
         or (p.info["name"] == "bwrap" and p.pid not in bwraps)
     ]
-    assert left == []
-    # the gradebook and the report agree
+    _, alive = psutil.wait_procs(left, timeout=10)
+    alive = [p for p in alive if _status(p) not in (psutil.STATUS_ZOMBIE, None)]
+    assert alive == [], [(p.pid, p.info) for p in alive]
+    # the gradebook and the report agree, and a difference would be seen
     assert grader.problems == [] and problems(course, A1) == []
     _feedback_is_safe(course, rows)
+    _a_forged_report_is_seen(course)
+
+
+def _a_forged_report_is_seen(course: Path) -> None:
+    report = course / "grades" / f"{A1}.csv"
+    rows = read_rows(report)
+    rows["t1-input-transformer"].score = FULL
+    write_rows(report, rows)
+    assert problems(course, A1) == [
+        "t1-input-transformer: the report says 21/21, the gradebook 0/21"
+    ]
 
 
 def _feedback_is_safe(course: Path, rows) -> None:
