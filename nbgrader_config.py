@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent
 if (ROOT / "grading").is_dir() and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import grading  # noqa: E402 (found through the path set above)
+import grading.intake  # noqa: E402 (found through the path set above)
 
 c = get_config()  # noqa: F821 (nbgrader provides get_config)
 
@@ -114,6 +114,4 @@ c.HTMLExporter.extra_template_basedirs = [
 # how a file name in the zip says whose it is. This matches Canvas's
 # "<login>_<user id>_<submission id>_<file name>.ipynb" (with "_late" after
 # the login when late); book/instructors.md shows Moodle's.
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[^/_]+)(?:_late)?_\d+_\d+_(?P<file_id>[^/]+)\.ipynb$"
-)
+c.FileNameCollectorPlugin.named_regexp = grading.intake.LMS_FILE_NAME.pattern

@@ -62,7 +62,7 @@ def course_folder(path: str | os.PathLike | None) -> Path:
     ValueError
         When the folder has no ``nbgrader_config.py``.
     """
-    folder = Path(path).resolve() if path is not None else REPO
+    folder = Path(path).expanduser().resolve() if path is not None else REPO
     if not (folder / "nbgrader_config.py").is_file():
         raise ValueError(
             f"course: {folder} has no nbgrader_config.py; pass the course folder "
@@ -113,8 +113,8 @@ def source_notebook(course: Path, assignment: str) -> Path:
     path = course / "solutions" / assignment / f"{assignment}.ipynb"
     if not path.is_file():
         raise ValueError(
-            f"assignment: no source notebook {path}; "
-            f"the assignments are {assignment_ids(course)}"
+            f"assignment: there is no {assignment!r} (no {path.relative_to(course)});"
+            f" the assignments are {', '.join(assignment_ids(course))}"
         )
     return path
 

@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -61,10 +62,20 @@ from grading.course import (
     read_json,
     source_notebook,
 )
-from grading.intake import clean_zip, from_folder, unlink_links, write_file
+from grading.intake import (
+    LMS_FILE_NAME,
+    clean_zip,
+    from_folder,
+    unlink_links,
+    write_file,
+)
+from grading.rescue import answers_untouched, rescue
 
 __all__ = ["Row", "from_folder", "grade", "read_rows", "take_in", "write_rows"]
 
+#: The notebook metadata key that marks a rescued notebook in ``submitted/``
+#: with the SHA-256 of the file it was rebuilt from.
+RESCUED_FROM = "rescued_from"
 #: Seconds a fresh worker may take to import nbgrader and start.
 START_TIMEOUT = 600
 #: Seconds nbgrader may take for one student's feedback page.
@@ -78,11 +89,25 @@ class Row:
     student_id: str
     score: float
     max_score: float
-    status: str  # ok, repaired, tampered or failed
+    status: str  # see STATUSES
     reason: str
     failed_tests: str
     seconds: float
     submission_sha256: str
+    late: str = ""  # "late" when the LMS marked the file late
+    limits: str = ""  # the limits it was graded under: "<cell s>/<notebook s>"
+
+
+#: Every status a row can have, as ``book/instructors.md`` explains them.
+STATUSES = {
+    "ok": "graded as handed in",
+    "repaired": "graded after nbgrader put back deleted or edited given cells",
+    "rescued": "its cells had lost their grading metadata; the answers found "
+    "by content were graded in the released notebook",
+    "unanswered": "every answer cell still holds the released stub",
+    "tampered": "it changed how later tests run; those tests earned nothing",
+    "failed": "it could not be graded (the reason says why); 0 points",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -90,19 +115,28 @@ class Row:
 # ---------------------------------------------------------------------------
 
 
-def from_zip(course: Path, assignment: str, archive: Path, log, refused: list) -> Path:
+def from_zip(
+    course: Path, assignment: str, archive: Path, log, refused: list
+) -> tuple[Path, set[str]]:
     """Run ``nbgrader zip_collect`` on a clean copy of an LMS zip.
 
     Members that are unsafe (see :func:`grading.intake.clean_zip`) are left
-    out and added to ``refused``. Returns the folder of collected files.
+    out and added to ``refused``. Returns the folder of collected files and
+    the students whose files the LMS marked late (``_late`` in the name).
     """
     downloaded = course / "downloaded" / assignment
     staging = downloaded / "collected"
     for folder in (downloaded / "archive", staging):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    _, bad = clean_zip(archive, downloaded / "archive" / "submissions.zip")
+    clean, bad = clean_zip(archive, downloaded / "archive" / "submissions.zip")
     refused += [(f"{archive.name}: {name}", reason) for name, reason in bad]
+    with zipfile.ZipFile(clean) as members:
+        late = {
+            match["student_id"]
+            for name in members.namelist()
+            if (match := LMS_FILE_NAME.match("/" + name)) and match["late"]
+        }
     command = [
         sys.executable,
         "-m",
@@ -117,7 +151,7 @@ def from_zip(course: Path, assignment: str, archive: Path, log, refused: list) -
     )
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader zip_collect failed; see {Path(log.name)}")
-    return staging
+    return staging, late
 
 
 def take_in(
@@ -131,6 +165,9 @@ def take_in(
     if target.exists():
         old = target.read_bytes()
         if old == data:
+            return target, digest
+        if f'"{RESCUED_FROM}": "{digest}"'.encode() in old:
+            write_file(course, target, data)  # this file, rescued last time
             return target, digest
         kept = course / "grades" / "replaced" / assignment
         old_digest = hashlib.sha256(old).hexdigest()[:12]
@@ -306,7 +343,9 @@ def read_rows(path: Path) -> dict[str, Row]:
         return {}
     rows = {}
     with path.open(newline="", encoding="utf-8") as f:
+        known = {x.name for x in fields(Row)}
         for item in csv.DictReader(f):
+            item = {k: v for k, v in item.items() if k in known}
             item["score"] = float(item["score"])
             item["max_score"] = float(item["max_score"])
             item["seconds"] = float(item["seconds"])
@@ -379,6 +418,9 @@ class Grader:
         self.max_score = 0.0
         self.refused: list[tuple] = []
         self.problems: list[str] = []
+        self.late: set[str] = set()
+        self.released: dict = {}
+        self.limits = f"{self.cell_timeout:g}/{self.notebook_timeout:g}"
 
     # -- workers -------------------------------------------------------------
 
@@ -438,7 +480,7 @@ class Grader:
         self.log.flush()
         if submissions.is_file() and submissions.suffix == ".zip":
             self.out(f"Collecting {submissions.name} with nbgrader zip_collect...")
-            submissions = from_zip(
+            submissions, self.late = from_zip(
                 self.course, self.assignment, submissions, self.log, self.refused
             )
         elif not submissions.is_dir():
@@ -463,6 +505,7 @@ class Grader:
                 f"nbgrader could not register the assignment:\n{prepared}"
             )
         self.manifest = prepared["record"]["cells"]
+        self.released = prepared["student"]
         self.max_score = sum(c["points"] for c in self.manifest)
         rows = read_rows(self.report)
         todo: queue.Queue = queue.Queue()
@@ -496,6 +539,7 @@ class Grader:
                         self.fail(student, reason, "", time.perf_counter()),
                         None,
                     )
+                row.late = "late" if student in self.late else ""
                 with self.lock:
                     if scores is not None or row.status == "failed":
                         self.writer.ask(
@@ -572,20 +616,39 @@ class Grader:
             not self.regrade
             and before is not None
             and before.submission_sha256 == digest
-            and before.status in ("ok", "repaired")
+            and before.limits == self.limits
             and (feedback / f"{self.assignment}.html").is_file()
         ):
             who = f"{student}: " * (self.jobs > 1)
-            self.out(f"    {who}unchanged since it was graded: grade kept")
+            self.out(
+                f"    {who}unchanged since it was graded: grade kept ({before.status})"
+            )
             return before, None
         start = time.perf_counter()
         notes = [note] if note else []
+        status = "ok"
         try:
-            notebook = read_notebook(target)
+            notebook = read_notebook(path)
             if not graded_ids(notebook) & {c["grade_id"] for c in self.manifest}:
-                reason = "it has none of the assignment's graded cells: the wrong file?"
-                return self.fail(student, reason, digest, start), None
+                found = rescue(notebook, self.released)
+                if found.notebook is None:
+                    reason = (
+                        "nothing in it matches the assignment's cells (none of its "
+                        "graded cells, none of its given cells or answer functions): "
+                        "the wrong file?"
+                    )
+                    return self.fail(student, reason, digest, start), None
+                notebook, status = found.notebook, "rescued"
+                notebook["metadata"][RESCUED_FROM] = digest
+                notes.append(found.summary())
+                data = json.dumps(notebook, indent=1, ensure_ascii=False)
+                write_file(self.course, target, data.encode("utf-8"))
             problems = structure_problems(notebook, self.manifest)
+            if status == "ok" and problems:
+                status = "repaired"
+            if answers_untouched(notebook, self.released):
+                status = "unanswered"
+                notes.append("every answer cell still holds the released stub")
             if _clear_malformed_outputs(self.course, target):
                 notes.append("its outputs were malformed; they were cleared")
         except ValueError as err:
@@ -630,11 +693,12 @@ class Grader:
             student_id=student,
             score=float(answer["score"]),
             max_score=float(answer["max_score"]),
-            status="tampered" if tampered else "repaired" if problems else "ok",
+            status="tampered" if tampered else status,
             reason="; ".join(notes),
             failed_tests=" | ".join(f"{k}: {v}" for k, v in failed.items()),
             seconds=round(time.perf_counter() - start, 1),
             submission_sha256=digest,
+            limits=self.limits,
         )
         return row, scores
 
@@ -660,6 +724,7 @@ class Grader:
             failed_tests="",
             seconds=round(time.perf_counter() - start, 1),
             submission_sha256=digest,
+            limits=self.limits,
         )
 
 
@@ -719,18 +784,29 @@ def main(argv: list[str] | None = None) -> int:
         help="where the sandbox cannot run, run students' code without it",
     )
     args = parser.parse_args(argv)
-    course = course_folder(args.course)
-    grader = Grader(
-        course,
-        args.assignment,
-        cell_timeout=args.cell_timeout,
-        notebook_timeout=args.notebook_timeout,
-        regrade=args.regrade,
-        jobs=args.jobs,
-        unsafe_no_sandbox=args.unsafe_no_sandbox,
-        out=lambda line: print(line, flush=True),
-    )
-    grader.run(Path(args.submissions).resolve())
+    submissions = Path(args.submissions).expanduser()
+    try:
+        course = course_folder(args.course)
+        source_notebook(course, args.assignment)  # names the assignments if not
+        if not submissions.exists():
+            raise ValueError(
+                f"submissions: {submissions} does not exist; give the folder of "
+                "notebooks or the .zip downloaded from the LMS"
+            )
+        grader = Grader(
+            course,
+            args.assignment,
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            regrade=args.regrade,
+            jobs=args.jobs,
+            unsafe_no_sandbox=args.unsafe_no_sandbox,
+            out=lambda line: print(line, flush=True),
+        )
+        grader.run(submissions.resolve())
+    except (ValueError, RuntimeError) as err:
+        print(f"make grade: {err}", file=sys.stderr)
+        return 2
     return 1 if grader.problems else 0
 
 

@@ -25,6 +25,13 @@ from pathlib import Path
 UNSAFE = re.compile(r"[/\\*?\[\]{}\x00-\x1f\x7f]")
 #: The largest notebook taken (bytes).
 MAX_BYTES = 64 << 20
+#: A file's path in an LMS download (Canvas's form, which Moodle's export can
+#: be set to): ``<student>[_late]_<number>_<number>_<file>.ipynb``.
+#: ``nbgrader zip_collect`` reads the student and file from it (see
+#: ``nbgrader_config.py``); the grader reads the late mark.
+LMS_FILE_NAME = re.compile(
+    r".*/(?P<student_id>[^/_]+)(?P<late>_late)?_\d+_\d+_(?P<file_id>[^/]+)\.ipynb$"
+)
 
 
 class Refused(ValueError):

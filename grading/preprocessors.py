@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from queue import Empty
 
 import nbformat
@@ -43,6 +44,7 @@ from nbgrader.preprocessors import Execute as _NbgraderExecute
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Bool, Integer
 
+import cnnkit
 from grading import tamper
 from grading.course import HIDDEN_BEGIN, HIDDEN_END
 
@@ -76,22 +78,93 @@ def strip_hidden(source: str) -> tuple[str, bool]:
     return "\n".join(lines), found
 
 
+#: Hidden lines shorter than this (``)``, ``else:``) are not worth hiding.
+MIN_SECRET = 12
+#: What feedback shows for a line of output that quotes a hidden test.
+SECRET_LINE = "[a line that quotes the hidden tests: not shown]"
+#: What feedback shows in place of what a cell with hidden tests printed.
+OUTPUT_HIDDEN = (
+    "[what this cell printed is not shown: the cell holds hidden tests, "
+    "and your code's output could show their inputs]\n"
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _lines(text: str) -> list[str]:
+    """The non-blank lines of a cell, but the hidden-tests notice."""
+    return [
+        line.rstrip() for line in text.splitlines() if line.strip() not in ("", NOTICE)
+    ]
+
+
 class HideHiddenTests(Preprocessor):
     """Remove hidden tests' code, and tracebacks that quote it, from feedback."""
 
     # nbconvert's preprocessors are off unless enabled; this one always runs.
     enabled = Bool(True, help="Whether to hide hidden tests.").tag(config=True)
 
+    def preprocess(self, nb, resources):
+        """Note every hidden line of the notebook, then strip each cell."""
+        self._secret = set()
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                kept = set(strip_hidden(cell.source)[0].splitlines())
+                self._secret |= {
+                    line.strip()
+                    for line in cell.source.splitlines()
+                    if line not in kept and len(line.strip()) >= MIN_SECRET
+                }
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
-        """Strip one cell; others pass unchanged."""
+        """Strip one cell's hidden code, and what its outputs could show of it."""
         if cell.cell_type != "code":
             return cell, resources
         cell.source, hidden = strip_hidden(cell.source)
-        if hidden:
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "error":
+        outputs = []
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if hidden and kind != "error":
+                if not any(o.get("text") == OUTPUT_HIDDEN for o in outputs):
+                    outputs.append(
+                        nbformat.v4.new_output(
+                            "stream", name="stdout", text=OUTPUT_HIDDEN
+                        )
+                    )
+                continue
+            if kind == "error":
+                output["evalue"] = self._scrub(str(output.get("evalue", "")))
+                if hidden:
                     output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
+                else:
+                    output["traceback"] = [
+                        self._scrub(str(line)) for line in output.get("traceback", [])
+                    ]
+            elif kind == "stream":
+                output["text"] = self._scrub(str(output.get("text", "")))
+            elif kind in ("display_data", "execute_result"):
+                data = output.get("data") or {}
+                for key, value in list(data.items()):
+                    if isinstance(value, str) and not key.startswith("image/"):
+                        data[key] = self._scrub(value)
+            outputs.append(output)
+        cell.outputs = outputs
         return cell, resources
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with every line that quotes a hidden line replaced."""
+        if not self._secret:
+            return text
+        lines = []
+        for line in text.split("\n"):
+            plain = _ANSI.sub("", line)
+            if any(
+                secret in plain or repr(secret)[1:-1] in plain
+                for secret in self._secret
+            ):
+                line = SECRET_LINE
+            lines.append(line)
+        return "\n".join(lines)
 
 
 class DeduplicateIds(_NbgraderDeduplicateIds):
@@ -113,7 +186,34 @@ class OverwriteCells(_NbgraderOverwriteCells):
     ``KeyError`` when that one is a read-only cell (an instruction, or a
     given cell that trains the network) or was deleted too. This one puts it
     after the nearest earlier cell of the source that is still there.
+
+    nbgrader also warns that the checksum "has changed" for every test cell
+    with hidden tests, in every submission: the student's copy never had
+    them. That change is expected and not logged; an edit of a given cell
+    still is.
     """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """nbgrader's, knowing whether the cell is as released."""
+        self._as_released = False
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None:
+            try:
+                source = self.gradebook.find_source_cell(
+                    grade_id, self.notebook_id, self.assignment_id
+                ).source
+            except Exception:  # nbgrader's own call below reports it
+                source = None
+            if source is not None:
+                released, hidden = strip_hidden(source)
+                self._as_released = hidden and _lines(cell.source) == _lines(released)
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def report_change(self, name, attr, old, new):
+        """Log a change, unless it is the hidden tests put back."""
+        if attr == "checksum" and self._as_released:
+            return
+        super().report_change(name, attr, old, new)
 
     def add_missing_grade_cells(self, nb, resources):
         """Put back every deleted graded cell, in the source's order."""
@@ -278,6 +378,31 @@ _IMAGES = ("image/png", "image/jpeg")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
 
 
+#: Folders of the grading machine as tracebacks show them: the Python
+#: packages (wherever installed) and the standard library.
+_MACHINE_PATHS = [
+    (re.compile(r"(?:/[^\s/'\"():]+)+/(site-packages|dist-packages)/"), r"…/\1/"),
+    (re.compile(r"(?:/[^\s/'\"():]+)*/lib/python3[.\d]*/"), "…/python3/"),
+]
+#: The folder cnnkit is in (the course folder, when installed editable).
+_CNNKIT_HOME = str(Path(cnnkit.__file__).resolve().parents[1]) + "/"
+
+
+def unpath(text: str) -> str:
+    """``text`` without the grading machine's folders (kept: the file names).
+
+    Examples
+    --------
+    >>> unpath("File /srv/course/.venv/lib/python3.11/site-packages/numpy/a.py:3")
+    'File …/site-packages/numpy/a.py:3'
+    >>> unpath("/usr/lib/python3.11/ast.py")
+    '…/python3/ast.py'
+    """
+    for pattern, short in _MACHINE_PATHS:
+        text = pattern.sub(short, text)
+    return text.replace(_CNNKIT_HOME, "…/")
+
+
 class SafeFeedback(Preprocessor):
     """Make feedback safe for the instructor and the student to open.
 
@@ -335,14 +460,14 @@ class SafeFeedback(Preprocessor):
         kind = output.get("output_type")
         if kind == "stream":
             return nbformat.v4.new_output(
-                "stream", name="stdout", text=str(output.get("text", ""))
+                "stream", name="stdout", text=unpath(str(output.get("text", "")))
             )
         if kind == "error":
             return nbformat.v4.new_output(
                 "error",
                 ename=str(output.get("ename", "")),
-                evalue=str(output.get("evalue", "")),
-                traceback=[str(line) for line in output.get("traceback", [])],
+                evalue=unpath(str(output.get("evalue", ""))),
+                traceback=[unpath(str(line)) for line in output.get("traceback", [])],
             )
         if kind in ("display_data", "execute_result"):
             data = output.get("data") or {}

@@ -11,7 +11,8 @@ Requests (``{"op": ...}``):
 
 - ``prepare``: register the assignment and its cells in the gradebook
   (``nbgrader generate_assignment``, written to a scratch folder, so the
-  committed student version is not touched); answers with its record.
+  committed student version is not touched); answers with its record and
+  the student version it generated.
 - ``grade`` with ``student``: ``nbgrader autograde`` then answers with the
   scores per test cell, the failures and the cells stopped by the time
   limit; then ``nbgrader generate_feedback`` and a second answer.
@@ -96,7 +97,11 @@ class Worker:
         source = read_json(
             self.course / "solutions" / self.assignment / f"{self.assignment}.ipynb"
         )
-        return {"ok": True, "record": record(self.assignment, source, student)}
+        return {
+            "ok": True,
+            "record": record(self.assignment, source, student),
+            "student": student,
+        }
 
     def grade(self, student: str) -> dict:
         """Autograde one submission; return its scores."""

@@ -4,16 +4,20 @@ release records, and what in a student's notebook would break its grading.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 __all__ = [
     "MANIFEST_KEY",
     "STUB",
+    "cell_label",
     "cell_source",
     "compute_checksum",
+    "defined_names",
     "find_manifest",
     "manifest_of",
     "read_notebook",
@@ -31,6 +35,53 @@ def cell_source(cell: dict) -> str:
     """A notebook cell's source as one string (files store it either way)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
+
+
+def defined_names(source: str) -> set[str]:
+    r"""The functions and classes a cell's code defines at its top level.
+
+    Examples
+    --------
+    >>> sorted(defined_names("import numpy as np\ndef f(x): ...\nclass A: ..."))
+    ['A', 'f']
+    >>> defined_names("def broken(:\n    pass")  # found even when it does not parse
+    {'broken'}
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(re.findall(r"^(?:async\s+)?(?:def|class)\s+(\w+)", source, re.M))
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {node.name for node in tree.body if isinstance(node, kinds)}
+
+
+def cell_label(cells: list[dict], index: int) -> str:
+    r"""How a student finds ``cells[index]`` in JupyterLab or Colab: what it
+    defines, or the heading it sits under (neither shows cell numbers).
+
+    Examples
+    --------
+    >>> cells = [{"cell_type": "markdown", "source": "## Part 2: padding\nText"},
+    ...          {"cell_type": "code", "source": "x = 1"},
+    ...          {"cell_type": "code", "source": "def pad(n):\n    return n"}]
+    >>> cell_label(cells, 2)
+    'the cell that defines pad'
+    >>> cell_label(cells, 1)
+    'the 1st code cell under "Part 2: padding"'
+    """
+    names = sorted(defined_names(cell_source(cells[index])))
+    if names:
+        return "the cell that defines " + ", ".join(names)
+    count = 0
+    for cell in reversed(cells[: index + 1]):
+        if cell.get("cell_type") == "code":
+            count += 1
+            continue
+        headings = re.findall(r"^#+\s*(.+?)\s*#*$", cell_source(cell), re.M)
+        if headings:
+            nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(count, f"{count}th")
+            return f'the {nth} code cell under "{headings[-1]}"'
+    return f"code cell {count} from the top"
 
 
 def _nbgrader(cell: dict) -> dict:
