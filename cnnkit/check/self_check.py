@@ -21,6 +21,7 @@ from typing import Any
 
 from cnnkit.check.notebook import (
     _nbgrader,
+    cell_label,
     find_manifest,
     read_notebook,
     structure_problems,
@@ -67,6 +68,8 @@ class CheckReport:
     tests: list[CellResult] = field(default_factory=list)
     ran: bool = False
     seconds: float = 0.0
+    limits: dict = field(default_factory=dict)  # seconds: "cell", "notebook"
+    lost: bool = False  # no grading metadata: pasted into a new notebook?
 
     @property
     def visible_points(self) -> float:
@@ -97,6 +100,14 @@ class CheckReport:
     def __str__(self) -> str:
         title = f"Self-check of {self.name}"
         lines = [title, "=" * len(title)]
+        if self.limits:
+            lines.append(
+                f"Grading limits: {self.limits['cell']:g} s for any one cell, "
+                f"{self.limits['notebook']:g} s for the whole notebook."
+            )
+        if self.lost:
+            lines += ["✗ " + LOST, "Fix this first."]
+            return "\n".join(lines)
         if self.problems:
             lines.append("Would change or break grading:")
             lines += [f"  ✗ {p}" for p in self.problems]
@@ -147,6 +158,19 @@ class CheckReport:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+#: What the self-check says about a notebook with no grading metadata at all.
+LOST = (
+    "this notebook has lost the assignment's grading information: its cells "
+    "were probably pasted into a new notebook (a Colab copy, or a notebook "
+    "rebuilt after a crash). The grader will look for your answers by the "
+    "functions they define and grade them in the released notebook, but an "
+    "answer it cannot find earns nothing. To be safe: open the released "
+    "notebook again (the link or file your instructor gave), paste each answer "
+    "into its answer cell there (the cells that say YOUR CODE HERE), save, and "
+    "run this check in that notebook."
+)
 
 
 def _pts(points: float, more: str = "") -> str:
@@ -240,14 +264,18 @@ def run_check(
     record = find_manifest(notebook)
     report = CheckReport(name=name, assignment=record and record.get("assignment"))
     if record is None:
+        graded = any(_nbgrader(c).get("grade_id") for c in notebook.get("cells", []))
+        if not graded:
+            report.lost = True
+            return report
         report.problems.append(
-            "this notebook has no list of its graded cells: is it an assignment "
-            "from notebooks/assignments, and is its last cell (the self-check) "
-            "still there?"
+            "this notebook has no list of its graded cells: is its last cell "
+            "(the self-check) still there, as released?"
         )
         manifest = []
     else:
         manifest = record["cells"]
+        report.limits = dict(record.get("limits", {}))
         report.problems += structure_problems(notebook, manifest)
     report.unfinished = unfinished(notebook)
     report.tests = [
@@ -283,8 +311,8 @@ def run_check(
         if meta.get("grade") and not meta.get("solution"):
             outcome[grade_id] = message
         elif message:
-            where = f'"{grade_id}"' if grade_id else f"number {index + 1}"
-            report.run_errors.append(f"cell {where}: {message}")
+            where = cell_label(executed.cells, index)
+            report.run_errors.append(f"{where}: {message}")
     for test in report.tests:
         if test.hidden or test.grade_id not in outcome:
             continue
@@ -417,5 +445,5 @@ def main(argv: list[str] | None = None, out: Callable[[str], Any] = print) -> in
         timeout=args.timeout,
     )
     out(str(report))
-    clean = not report.problems and not report.unfinished
+    clean = not (report.problems or report.unfinished or report.lost)
     return 0 if report.ok or (args.no_run and clean) else 1

@@ -367,6 +367,7 @@ def _tiny_assignment() -> dict:
         cell("answer", "half", "def half(x):\n    return x / 3"),
         cell("tests", "half-visible", 'expect_equal(half(4), 2.0, "half(4)")', 2),
         cell("hidden", "half-hidden", "# Hidden tests (3 points)", 3),
+        nbformat.v4.new_markdown_cell("## Part 3: the broken one\nWrite it."),
         cell("answer", "broken", "raise NotImplementedError()"),
         cell("setup", "self-check", "from cnnkit.check import check\ncheck()"),
     ]
@@ -404,7 +405,10 @@ def test_the_run_reports_visible_tests_their_points_and_errors(tiny_report):
         3,
         3,
     )
-    assert report.run_errors == ['cell "broken": NotImplementedError']
+    # named as the student sees it (neither JupyterLab nor Colab numbers cells)
+    assert report.run_errors == [
+        'the 1st code cell under "Part 3: the broken one": NotImplementedError'
+    ]
     assert not report.ok
 
 
@@ -429,6 +433,24 @@ def test_the_command_line_exit_status(tmp_path):
     assert lines[-1].startswith("✗ broken.ipynb is not a valid notebook file")
 
 
+def test_a_notebook_that_lost_its_grading_metadata_is_told_how_to_fix_it():
+    pasted = copy.deepcopy(_tiny_assignment())
+    for cell in pasted["cells"]:
+        cell["metadata"] = {}
+    report = run_check(pasted, "pasted.ipynb")
+    assert report.lost and not report.ran and not report.ok
+    text = str(report)
+    assert "pasted into a new notebook" in text
+    assert "paste each answer into its answer cell" in text
+    assert "Visible tests" not in text  # no "0 of 0"
+
+
+def test_the_report_states_the_grading_limits(tiny_report):
+    assert "Grading limits: 60 s for any one cell, 120 s for the whole notebook." in (
+        str(tiny_report)
+    )
+
+
 def test_colab_cell_ids_and_metadata_leave_the_structure_intact():
     notebook = to_colab(solved(A1))
     record = find_manifest(notebook)
@@ -443,7 +465,12 @@ def test_the_self_check_cell_does_not_run_inside_its_own_run(monkeypatch):
 
 
 def _plain(*sources: str) -> dict:
-    cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    """One graded set-up cell, a heading, then plain code cells."""
+    setup = nbformat.v4.new_code_cell(
+        "start = 0", metadata={"nbgrader": {"grade_id": "setup", "locked": True}}
+    )
+    heading = nbformat.v4.new_markdown_cell("## Part 1")
+    cells = [setup, heading] + [nbformat.v4.new_code_cell(src) for src in sources]
     return json.loads(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
 
 
@@ -452,7 +479,7 @@ def test_the_run_stops_a_cell_at_the_limit_and_goes_on():
     report = run_check(notebook, "slow.ipynb", timeout=3)
     assert report.seconds < 50
     assert report.run_errors == [
-        "cell number 1: CellTimeoutError: stopped after 3 s, "
+        'the 1st code cell under "Part 1": CellTimeoutError: stopped after 3 s, '
         "the grader's limit for a cell"
     ]
 
