@@ -32,6 +32,7 @@ running it unsandboxed is acceptable.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def command(
     }
     for key, value in env.items():
         bwrap += ["--setenv", key, value]
+    if os.geteuid() == 0:
+        bwrap = as_nobody(bwrap)
     prlimit = [
         "prlimit",
         f"--as={limits['memory_mb'] * mb}",
@@ -139,15 +142,59 @@ def command(
     return prlimit + bwrap + ["--", *kernel]
 
 
+def _hidden_from_nobody(path: str) -> str | None:
+    """The highest folder above ``path`` that other users cannot enter, if any."""
+    for parent in reversed(Path(path).parents):
+        if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
+            return str(parent)
+    return None
+
+
+def as_nobody(bwrap: list[str]) -> list[str]:
+    """``bwrap`` started as user 65534 rather than root, seeing what it needs.
+
+    Run by root, bubblewrap would map the sandbox's user to root outside it.
+    So root first drops to user 65534 with ``setpriv``; bubblewrap then runs
+    unprivileged, and the sandbox's user is 65534 outside it too. A folder
+    the sandbox needs may sit under one that user cannot enter (Python under
+    ``/root``, mode 700): in a mount namespace of its own (``unshare -m``),
+    root covers that folder with an empty one and binds just the folders the
+    sandbox needs back into it, before dropping.
+    """
+    needed = read_only_paths()
+    script = ["set -e", 'stash="$(mktemp -d)"']
+    for n, top in enumerate(
+        sorted({h for p in needed if (h := _hidden_from_nobody(p))})
+    ):
+        script += [
+            f'mkdir "$stash/{n}"',
+            f'mount --bind {shlex.quote(top)} "$stash/{n}"',
+            f"mount -t tmpfs -o mode=755,size=1m none {shlex.quote(top)}",
+        ]
+        for path in needed:
+            if path.startswith(top + "/"):
+                inside = shlex.quote(os.path.relpath(path, top))
+                script += [
+                    f"mkdir -p {shlex.quote(path)}",
+                    f'mount --bind "$stash/{n}/"{inside} {shlex.quote(path)}',
+                ]
+        script.append(f'umount -l "$stash/{n}"')
+    drop = f"--reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all"
+    script.append(f'exec setpriv {drop} "$@"')
+    return ["unshare", "-m", "--", "sh", "-c", "\n".join(script), "sandbox", *bwrap]
+
+
 @cache
 def unavailable() -> str | None:
     """Why the sandbox cannot run here, or None when it can."""
-    for tool in ("bwrap", "prlimit"):
+    tools = ("bwrap", "prlimit") + (("unshare", "setpriv") if os.geteuid() == 0 else ())
+    for tool in tools:
         if shutil.which(tool) is None:
             return f"{tool} is not installed (Debian: apt-get install bubblewrap)"
     limits = resource_limits("default", 60)
     with tempfile.TemporaryDirectory(prefix="sandbox-check-") as folder:
         probe = [sys.executable, "-c", "import numpy, cnnkit"]
+        _hand_over(Path(folder))
         done = subprocess.run(
             command(probe, Path(folder), limits),
             capture_output=True,
@@ -160,6 +207,14 @@ def unavailable() -> str | None:
             + (done.stderr.strip().splitlines() or ["no message"])[-1]
         )
     return None
+
+
+def _hand_over(*paths: Path) -> None:
+    """Give the sandbox's user the socket folder (and connection file) when
+    the grader is root; otherwise they are the grader's own already."""
+    if os.geteuid() == 0:
+        for path in paths:
+            os.chown(path, NOBODY, NOBODY)
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -193,6 +248,7 @@ class SandboxKernelManager(AsyncKernelManager):
         return command(super().format_kernel_cmd(extra_arguments), self.sockets, limits)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        _hand_over(self.sockets, Path(self.connection_file))
         # the kernel's own streams go to a file the grader only copies to its log
         out = self.output_file.open("ab")
         kw.update(stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True)

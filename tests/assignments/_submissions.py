@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from grading.course import HIDDEN_BEGIN, HIDDEN_END
 from grading.sandbox import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,3 +164,23 @@ def make_course(tmp: Path, assignment: str) -> Path:
     shutil.copy2(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     return course
+
+
+def hidden_lines(assignment: str) -> list[str]:
+    """The lines of code only the source's hidden test regions have."""
+    shown = {
+        line.strip()
+        for cell in solved(assignment)["cells"]
+        for line in "".join(cell["source"]).split("\n")
+    }
+    lines = []
+    for cell in source_version(assignment)["cells"]:
+        inside = False
+        for line in "".join(cell["source"]).split("\n"):
+            if HIDDEN_BEGIN in line:
+                inside = True
+            elif HIDDEN_END in line:
+                inside = False
+            elif inside and len(line.strip()) >= 20 and line.strip() not in shown:
+                lines.append(line.strip())
+    return lines

@@ -24,18 +24,17 @@ from pathlib import Path
 import pytest
 from _submissions import (
     ROOT,
+    hidden_lines,
     make_course,
     needs_sandbox,
     replace_in,
     solved,
-    source_version,
     student_version,
     to_colab,
     write,
     write_broken,
 )
 
-from grading.course import HIDDEN_BEGIN, HIDDEN_END
 from grading.grade import Row, grade, read_rows
 
 pytestmark = [pytest.mark.slow, needs_sandbox]
@@ -227,8 +226,8 @@ WRONG = {
         Wrong(
             "base-not-frozen",
             [("build-transfer-model", "    base.trainable = False\n", "")],
-            {"build-visible", "build-hidden", "frozen-hidden"},
-            4,
+            {"build-visible"},
+            6,
         ),
         Wrong(
             "unbalanced-pick",
@@ -293,26 +292,6 @@ def make_class(folder: Path, assignment: str) -> dict[str, str]:
     write_broken(folder / "s8-broken.ipynb", assignment)
     write(to_colab(solved(assignment)), folder / "s9-colab.ipynb", indent=2)
     return kinds
-
-
-def hidden_lines(assignment: str) -> list[str]:
-    """The lines of code only the source's hidden test regions have."""
-    shown = {
-        line.strip()
-        for cell in solved(assignment)["cells"]
-        for line in "".join(cell["source"]).split("\n")
-    }
-    lines = []
-    for cell in source_version(assignment)["cells"]:
-        inside = False
-        for line in "".join(cell["source"]).split("\n"):
-            if HIDDEN_BEGIN in line:
-                inside = True
-            elif HIDDEN_END in line:
-                inside = False
-            elif inside and len(line.strip()) >= 20 and line.strip() not in shown:
-                lines.append(line.strip())
-    return lines
 
 
 def check_feedback(course: Path, assignment: str, rows: dict[str, Row]) -> None:

@@ -19,7 +19,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -30,6 +34,7 @@ import pytest
 from _submissions import (
     ROOT,
     cell_of,
+    hidden_lines,
     make_course,
     needs_sandbox,
     replace_in,
@@ -40,6 +45,7 @@ from _submissions import (
 )
 
 import cnnkit.check
+from grading import sandbox
 from grading.grade import Grader, from_zip, read_rows, write_rows
 from grading.intake import Refused, check_name, clean_zip
 from grading.verify import problems
@@ -228,6 +234,16 @@ display({"text/html": "<script>alert('xss-bundle')</script>"}, raw=True)
 print("<script>alert('xss-print')</script>")
 """
     huge = 'print("x" * 50_000_000)'
+    peeks = """
+import traceback
+_ip = get_ipython()
+_honest = out_length
+def out_length(*args, **kwargs):
+    print("RUNNING", _ip.user_ns["In"][-1])
+    print("ALL", repr(_ip.user_ns["In"]))
+    print("STACK", "".join(traceback.format_stack()))
+    return _honest(*args, **kwargs)
+"""
     hooks = {
         "t1-input-transformer": """
 def _blank(lines):
@@ -300,6 +316,7 @@ sys.settrace(None)
         "h10-disk": (_append(sol, disk), FULL),
         "h11-xss": (_append(sol, xss), FULL),
         "h12-huge-output": (_append(sol, huge), FULL),
+        "h14-peeks-at-hidden-tests": (_append(sol, peeks), FULL),
         "m1-outputs-malformed": (malformed_outputs, FULL),
         "m2-cell-malformed": (malformed_cells, 0.0),
         "m3-metadata-malformed": (malformed_meta, None),
@@ -479,6 +496,12 @@ def _feedback_is_safe(course: Path, rows) -> None:
     assert xss.count(shown) == 2  # in the code, and as the cell's output
     huge = (course / "feedback" / "h12-huge-output" / A1 / f"{A1}.html").read_text()
     assert "output cut" in huge
+    # what the student's code printed of the running cell, In and the stack
+    peeks = course / "feedback" / "h14-peeks-at-hidden-tests" / A1 / f"{A1}.html"
+    plain = html.unescape(re.sub(r"<[^>]+>", "", peeks.read_text(encoding="utf-8")))
+    assert "RUNNING" in plain  # its prints are shown where no hidden test runs
+    leaked = [line for line in hidden_lines(A1) if line in plain]
+    assert not leaked, leaked[:3]
 
 
 def test_a_zip_with_unsafe_members_is_cleaned(tmp_path):
@@ -500,7 +523,7 @@ def test_a_zip_with_unsafe_members_is_cleaned(tmp_path):
         z.writestr(writable, good)
     refused: list = []
     with (tmp_path / "log.txt").open("w") as log:
-        collected = from_zip(course, A1, archive, log, refused)
+        collected, late = from_zip(course, A1, archive, log, refused)
     names = sorted(n.split(": ", 1)[1] for n, _ in refused)
     assert names == sorted(
         [
@@ -511,6 +534,7 @@ def test_a_zip_with_unsafe_members_is_cleaned(tmp_path):
             f"ww_1006_2006_{A1}.ipynb",
         ]
     )
+    assert late == set()  # no name says "_late"
     files = [p for p in collected.rglob("*") if p.is_file()]
     assert [p.relative_to(collected).parts[0] for p in files] == ["ada"]
     assert all(not p.is_symlink() and p.stat().st_mode & 0o7022 == 0 for p in files)
@@ -547,3 +571,38 @@ def test_without_the_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch):
     Grader(course, A1, unsafe_no_sandbox=True, out=lines.append).run(tmp_path / "class")
     warnings = [line for line in lines if "WITHOUT the sandbox" in line]
     assert len(warnings) == 1 and "bwrap is missing" in warnings[0]
+
+
+@needs_sandbox
+@pytest.mark.skipif(
+    os.geteuid() != 0,
+    reason="only a grader running as root can give the sandbox a user of its "
+    "own; run by another user, the sandbox is that user outside its namespace",
+)
+def test_graded_by_root_the_kernel_is_user_65534_outside_its_sandbox():
+    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
+    sandbox._hand_over(sockets)
+    code = f"import time; time.sleep(60)  # {MARKER}"
+    limits = sandbox.resource_limits(A1, 60)
+    process = subprocess.Popen(
+        sandbox.command([sys.executable, "-c", code], sockets, limits)
+    )
+    try:
+        deadline = time.monotonic() + 30
+        kernel = None
+        while kernel is None and time.monotonic() < deadline:
+            kernel = next(
+                (
+                    p
+                    for p in psutil.Process(process.pid).children(recursive=True)
+                    if MARKER in " ".join(p.cmdline())
+                ),
+                None,
+            )
+            time.sleep(0.2)
+        assert kernel is not None, "the sandboxed process did not start"
+        assert kernel.uids().real == kernel.uids().effective == sandbox.NOBODY
+    finally:
+        process.kill()
+        process.wait()
+        shutil.rmtree(sockets, ignore_errors=True)
