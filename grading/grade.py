@@ -15,6 +15,9 @@ name. Then, for each student in turn, with a line of progress each:
 2. it is checked: a file that is not a notebook fails here; deleted,
    duplicated or retyped graded cells and edited read-only cells are
    recorded (nbgrader puts them right before grading: status ``repaired``);
+   a notebook whose cells lost their grading metadata is rebuilt around the
+   answers found in it (``grading.rescue``: status ``rescued``); one whose
+   answers are all the released stubs is ``unanswered``;
 3. ``nbgrader autograde`` runs it in a fresh kernel. Each cell has the
    assignment's cell limit (``--Execute.timeout``): a cell that runs longer
    is interrupted and fails, and the notebook goes on. The whole notebook
@@ -26,12 +29,14 @@ name. Then, for each student in turn, with a line of progress each:
    (which tests failed and why; never the hidden tests' code). A submission
    that could not be graded gets a page that says why.
 
-At the end, ``grades/<id>.csv`` has one row per student (score, status,
-reason, the failed tests and their messages, seconds, the file's SHA-256),
+At the end, ``grades/<id>.csv`` has one row per student (score, status
+(:data:`STATUSES`), reason, the failed tests and their messages, seconds,
+the file's SHA-256, the LMS's late mark, the limits),
 ``grades/grades.csv`` is nbgrader's export of the whole gradebook, and
 ``grades/<id>.log`` has nbgrader's log. Running the command again grades
-only new or changed submissions and keeps every earlier row, file and grade
-(``--regrade`` grades everything again; grades come out the same).
+only new or changed submissions, or those graded under other limits, and
+keeps every earlier row, file and grade, failures included (``--regrade``
+grades everything again; grades come out the same).
 """
 
 from __future__ import annotations
