@@ -4,6 +4,7 @@ hiding hidden tests (the end-to-end tests run the rest)."""
 from __future__ import annotations
 
 import doctest
+import json
 import os
 import time
 
@@ -21,7 +22,13 @@ from grading.grade import (
     take_in,
     write_rows,
 )
-from grading.preprocessors import NOTICE, HideHiddenTests, strip_hidden
+from grading.preprocessors import (
+    NOTICE,
+    OUTPUT_HIDDEN,
+    SECRET_LINE,
+    HideHiddenTests,
+    strip_hidden,
+)
 
 A1 = "a1-convolution"
 
@@ -154,3 +161,43 @@ def test_hidden_tests_and_the_tracebacks_that_quote_them_are_removed():
         "AssertionError: feature_map(x, k): expected 1.0, got 2.0"
     ]
     assert shown.outputs[0]["traceback"] == ["----> 1 assert"]  # visible: kept
+
+
+def test_a_wrong_assignment_or_path_is_told_not_traced_back(capsys):
+    from grading.grade import main
+
+    assert main(["a9-nothing", "."]) == 2
+    error = capsys.readouterr().err
+    assert "there is no 'a9-nothing'" in error and "a1-convolution" in error
+    assert "Traceback" not in error
+    assert main([A1, "~/no-such-folder-of-submissions"]) == 2
+    error = capsys.readouterr().err
+    assert "does not exist" in error and "~" not in error  # expanded
+
+
+def test_feedback_shows_nothing_printed_by_a_hidden_cell_nor_a_line_quoting_one():
+    secret = "expect_equal(out_length(7, 3, 2, 1), 4)"
+    hidden = nbformat.v4.new_code_cell(
+        f"visible = 1\n### BEGIN HIDDEN TESTS\n{secret}\n### END HIDDEN TESTS",
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=f"saw {secret}\n"),
+            nbformat.v4.new_output(
+                "error", ename="ValueError", evalue=secret, traceback=[secret]
+            ),
+        ],
+    )
+    later = nbformat.v4.new_code_cell(
+        "print(In)",
+        outputs=[
+            nbformat.v4.new_output(
+                "stream", name="stdout", text=f"ok\n[{secret!r}, 'x']\nmore\n"
+            )
+        ],
+    )
+    notebook = nbformat.v4.new_notebook(cells=[hidden, later])
+    done, _ = HideHiddenTests().preprocess(notebook, {})
+    page = json.dumps(done)
+    assert secret not in page and "out_length(7" not in page
+    assert done.cells[0].outputs[0]["text"] == OUTPUT_HIDDEN
+    assert done.cells[0].outputs[1]["traceback"] == [f"ValueError: {SECRET_LINE}"]
+    assert done.cells[1].outputs[0]["text"] == f"ok\n{SECRET_LINE}\nmore\n"

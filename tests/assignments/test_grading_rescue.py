@@ -154,6 +154,10 @@ def test_statuses_through_make_grade(tmp_path):
     assert (lost.score, lost.status) == (0, "failed")
     assert lost.reason.startswith("nothing in it matches the assignment's cells")
 
+    # the hidden tests put back in every test cell are expected: not in the log
+    log = (course / "grades" / f"{A1}.log").read_text(encoding="utf-8")
+    assert "Attribute 'checksum'" not in log
+
     # again, from the folder, then as an LMS zip in which one file is late:
     # every submission is unchanged, so none is run again, failures included
     for again in (folder, tmp_path / "canvas.zip"):
