@@ -120,9 +120,11 @@ execute: $(STAMP)
 	$(BIN)/python -c "import nbformat as f, sys; nb = f.read(sys.argv[1], 4); \
 	  nb.metadata.pop('widgets', None); f.write(nb, sys.argv[1])" "$(NB)"
 
-# Speed against TensorFlow, then the checks that retrain the pretrained base
-# and measure the transfer gain with three seeds (quick versions of both run
-# in `make test`).
+# Speed against TensorFlow; the checks that retrain both shipped networks (the
+# transfer-learning base and the Fashion-MNIST network) and measure the
+# transfer gain with three seeds; grading's speed on 40 submissions; the
+# thorough property tests; then `make portable` (quick versions of the
+# retraining and grading checks run in `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py
 	$(BIN)/python -m pytest -m bench

@@ -1,4 +1,4 @@
-"""The Fashion-MNIST network of the chapter on training better CNNs, trained longer.
+"""The Fashion-MNIST network of chapter 10 (overfitting), trained longer.
 
 That chapter trains the lecture notes' deeper network, at half its widths, for
 as long as a page may take, which is not long enough to classify 92% of
@@ -75,7 +75,7 @@ def build_fashion_net(
     each followed by batch normalization, then 2x2 max pooling and dropout.
     Then global max pooling, dropout, a dense layer of ``dense`` ReLU units,
     dropout, and 10 softmax outputs. The defaults are the network of the
-    chapter on training better CNNs (blocks of 16, 32 and 64 filters), which
+    chapter on overfitting (blocks of 16, 32 and 64 filters), which
     the course trains longer and ships (:func:`load_fashion_net`).
 
     Parameters
@@ -256,7 +256,7 @@ def load_fashion_net():
     """Load the course's Fashion-MNIST network, :data:`NET_FILE`.
 
     It is :func:`build_fashion_net`, the deeper network of the chapter on
-    training better CNNs, trained for longer than a page may take. It takes
+    overfitting and its cures, trained for longer than a page may take. It takes
     ``(N, 28, 28, 1)`` images with pixels scaled to 0..1 (``x / 255``, as
     the chapter scales them) and returns ``(N, 10)`` class probabilities.
     :func:`fashion_net_record` has its recipe, training history and test

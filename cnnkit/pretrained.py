@@ -10,7 +10,7 @@ seed, accuracy, versions). :func:`load_pretrained` loads it;
 :func:`imagenet_base` builds the ImageNet one when its weights can be had.
 
 The course's other shipped network, the Fashion-MNIST one of the chapter on
-training better CNNs, lives in :mod:`cnnkit.fashion_net`; this module's
+overfitting and its cures, lives in :mod:`cnnkit.fashion_net`; this module's
 command trains either.
 
 Retrain the committed networks (deterministic, on two CPU cores a few minutes
@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> dict:
         choices=("base", "fashion"),
         default="base",
         help="base: the transfer-learning base (default); fashion: the "
-        "Fashion-MNIST network of the chapter on training better CNNs",
+        "Fashion-MNIST network of the chapter on overfitting and its cures",
     )
     parser.add_argument(
         "--source",

@@ -1,4 +1,4 @@
-"""The student's self-check and the tests' helpers (cnnkit/check.py)."""
+"""The student's self-check and the tests' helpers (the cnnkit.check package)."""
 
 from __future__ import annotations
 
