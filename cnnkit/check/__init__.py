@@ -36,6 +36,7 @@ one-line expectations), :mod:`~cnnkit.check.forbidden` (off limits),
 from here.
 """
 
+from cnnkit.check.budget import ExampleCount, count_examples, expect_passes
 from cnnkit.check.expect import expect_close, expect_equal, expect_true
 from cnnkit.check.forbidden import LIBRARIES, OffLimitsError, off_limits
 from cnnkit.check.notebook import (
@@ -66,6 +67,7 @@ OffLimitsError.__module__ = __name__
 __all__ = [
     "CellResult",
     "CheckReport",
+    "ExampleCount",
     "GRADER_VARIABLE",
     "LIBRARIES",
     "MANIFEST_KEY",
@@ -75,9 +77,11 @@ __all__ = [
     "cell_source",
     "check",
     "compute_checksum",
+    "count_examples",
     "error_line",
     "expect_close",
     "expect_equal",
+    "expect_passes",
     "expect_true",
     "find_manifest",
     "main",
