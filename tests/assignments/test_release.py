@@ -153,7 +153,7 @@ def test_a_test_cell_may_not_mix_visible_and_hidden_tests():
 
 
 def test_release_names_the_assignments_when_given_a_wrong_one():
-    with pytest.raises(ValueError, match=r"no source notebook .*a1-convolution"):
+    with pytest.raises(ValueError, match=r"there is no 'a9-nothing'.*a1-convolution"):
         release(ROOT, ["a9-nothing"])
 
 
