@@ -1,12 +1,13 @@
 """What a1 and a2 tell the student is what their tests enforce.
 
 A careful student works from the instructions alone, so these tests hold the
-instructions to the tests: each introduction states the grading time limits
-of the source's metadata; it names the libraries ``off_limits()`` forbids,
-and every call of a student's function in a test runs under it; a1's
-``feature_map`` and ``out_length``, written from their parts' text alone
-(another algorithm, errors with no message), earn every point, and breaking
-one stated rule loses exactly the test of that rule.
+instructions to the tests: every assignment's introduction (all five) states
+the grading time limits of the source's metadata; a1's and a2's name the
+libraries ``off_limits()`` forbids, and every call of a student's function
+in their tests runs under it; a1's ``feature_map`` and ``out_length``,
+written from their parts' text alone (another algorithm, errors with no
+message), earn every point, and breaking one stated rule loses exactly the
+test of that rule.
 
 Most of it runs a1's source in this process, cell by cell, which takes a
 second; one slow test grades such submissions end to end.
@@ -79,24 +80,7 @@ def test_stated_limits_reads_each_clause_for_its_own_limit():
     }
 
 
-#: Assignments whose introductions other changes are fixing at this time.
-NOT_YET = {"a3-backprop", "a4-keras-cnn", "a5-transfer"}
-
-
-@pytest.mark.parametrize(
-    "assignment",
-    [
-        pytest.param(
-            a,
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"{a}'s introduction does not state both limits yet"
-            ),
-        )
-        if a in NOT_YET
-        else a
-        for a in assignment_ids(ROOT)
-    ],
-)
+@pytest.mark.parametrize("assignment", assignment_ids(ROOT))
 def test_the_introduction_states_the_grading_time_limits(assignment):
     source = source_version(assignment)
     want = limits(source)
