@@ -29,8 +29,12 @@ self-check cell's metadata by ``make release`` (``grading/release.py``).
 Only NumPy is imported at start-up; running a notebook needs ``nbclient``,
 which JupyterLab and Colab both have.
 
+Training budgets count what a model actually saw: :func:`count_examples`
+and :func:`expect_passes`.
+
 The code lives in one module per part: :mod:`~cnnkit.check.expect` (the
 one-line expectations), :mod:`~cnnkit.check.forbidden` (off limits),
+:mod:`~cnnkit.check.budget` (training budgets),
 :mod:`~cnnkit.check.notebook` (a notebook's graded cells) and
 :mod:`~cnnkit.check.self_check` (the self-check); every name is importable
 from here.
