@@ -202,8 +202,9 @@ class WorkerProcess:
         *,
         db: Path | None = None,
         sandboxed: bool = True,
+        slot: int = 0,
     ):
-        options = ["--cell-timeout", str(timeouts[0])]
+        options = ["--cell-timeout", str(timeouts[0]), "--slot", str(slot)]
         options += ["--notebook-timeout", str(timeouts[1])]
         options += ["--db", str(db)] if db else []
         options += [] if sandboxed else ["--unsandboxed"]
@@ -424,6 +425,7 @@ class Grader:
         self.refused: list[tuple] = []
         self.problems: list[str] = []
         self.late: set[str] = set()
+        self.pages: queue.Queue = queue.Queue()
         self.released: dict = {}
         self.limits = f"{self.cell_timeout:g}/{self.notebook_timeout:g}"
 
@@ -445,6 +447,7 @@ class Grader:
                 self.log,
                 db=db,
                 sandboxed=self.sandboxed,
+                slot=slot,
             )
             prepared = worker.ask(START_TIMEOUT, op="prepare")
             if not prepared["ok"]:
@@ -553,6 +556,8 @@ class Grader:
                             student=student,
                             scores=scores,
                         )
+                    if scores is not None:
+                        self.pages.put(student)  # from the gradebook, meanwhile
                     rows[student] = row
                     write_rows(self.report, rows)  # nothing is lost if the run stops
                     state["graded"] += 1
@@ -565,6 +570,8 @@ class Grader:
                     )
 
         try:
+            pages = threading.Thread(target=self._write_feedback, args=(rows,))
+            pages.start()
             threads = [
                 threading.Thread(target=work, args=(slot,))
                 for slot in range(min(self.jobs, max(1, len(found))))
@@ -573,6 +580,8 @@ class Grader:
                 thread.start()
             for thread in threads:
                 thread.join()
+            self.pages.put(None)
+            pages.join()
             self.writer.ask(
                 FEEDBACK_TIMEOUT, op="export", to=str(self.grades / "grades.csv")
             )
@@ -674,7 +683,6 @@ class Grader:
             )
             return self.fail(student, reason, digest, start), None
         if not answer["ok"]:
-            self._feedback(slot)  # nbgrader tries; the failure page replaces it
             reason = _reason_of(answer.get("error", ""))
             return self.fail(student, reason, digest, start), None
         notes += problems
@@ -690,8 +698,6 @@ class Grader:
                 "tampering: " + "; ".join(seen[:5]) + f" ({len(tampered)} test "
                 f'cells not run, from "{first}" on)'
             )
-        if not self._feedback(slot):
-            notes.append("nbgrader could not write the feedback page (see the log)")
         failed = answer["failures"]
         scores = {c["grade_id"]: c["score"] for c in answer["cells"]}
         row = Row(
@@ -707,15 +713,34 @@ class Grader:
         )
         return row, scores
 
-    def _feedback(self, slot: int) -> bool:
-        worker = self.workers.get(slot)
-        if worker is None:
-            return False
-        try:
-            return worker.wait("feedback", FEEDBACK_TIMEOUT)["ok"]
-        except WorkerGone:
-            self._drop(slot)
-            return False
+    def _write_feedback(self, rows: dict[str, Row]) -> None:
+        """Write the feedback page of each student put in :attr:`pages`.
+
+        Runs beside the grading: one process writes the pages, from the
+        course's gradebook, while the workers grade the next students. A
+        page nbgrader cannot write is noted in the student's row.
+        """
+        process = None
+        while (student := self.pages.get()) is not None:
+            try:
+                if process is None:
+                    process = WorkerProcess(
+                        self.course, self.assignment, self._timeouts(), self.log
+                    )
+                written = process.ask(FEEDBACK_TIMEOUT, op="feedback", student=student)
+                ok = written["ok"]
+            except WorkerGone:
+                if process is not None:
+                    process.stop()
+                process, ok = None, False
+            if not ok:
+                with self.lock:
+                    row = rows[student]
+                    note = "nbgrader could not write the feedback page (see the log)"
+                    row.reason = "; ".join(filter(None, [row.reason, note]))
+                    write_rows(self.report, rows)
+        if process is not None:
+            process.close()
 
     def fail(self, student: str, reason: str, digest: str, start: float) -> Row:
         """A submission that could not be graded: 0 points, and why."""

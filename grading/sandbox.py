@@ -41,10 +41,14 @@ from functools import cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Dict
+from traitlets import Dict, Integer
 
 #: The user and group a student's code runs as, inside its namespace.
 NOBODY = 65534
+#: Graded by root, the first of the host user IDs the sandboxes run as, one
+#: per grading worker (``FIRST_UID + slot``): a user no account has, and one
+#: per worker, since the limit on processes counts all of one user's.
+FIRST_UID = 1_900_000_000
 #: Limits for a submission's kernel, per assignment ("default" for the rest).
 #: ``memory_mb`` is its address space (RLIMIT_AS), ``processes`` counts
 #: threads too (RLIMIT_NPROC), ``file_mb`` is the largest file it may write,
@@ -83,9 +87,17 @@ def read_only_paths() -> list[str]:
 
 
 def command(
-    kernel: list[str], sockets: Path, limits: dict[str, int], extra_env=None
+    kernel: list[str],
+    sockets: Path,
+    limits: dict[str, int],
+    extra_env=None,
+    slot: int = 0,
 ) -> list[str]:
-    """``kernel`` as run in the sandbox, with ``sockets`` bound read-write."""
+    """``kernel`` as run in the sandbox, with ``sockets`` bound read-write.
+
+    Graded by root, it runs as host user ``FIRST_UID + slot`` (see
+    :func:`as_user`); otherwise as the grader's user, outside its namespace.
+    """
     mb = 1 << 20
     bwrap = [
         "bwrap",
@@ -128,7 +140,7 @@ def command(
     for key, value in env.items():
         bwrap += ["--setenv", key, value]
     if os.geteuid() == 0:
-        bwrap = as_nobody(bwrap)
+        bwrap = as_user(bwrap, FIRST_UID + slot)
     prlimit = [
         "prlimit",
         f"--as={limits['memory_mb'] * mb}",
@@ -150,12 +162,12 @@ def _hidden_from_nobody(path: str) -> str | None:
     return None
 
 
-def as_nobody(bwrap: list[str]) -> list[str]:
-    """``bwrap`` started as user 65534 rather than root, seeing what it needs.
+def as_user(bwrap: list[str], uid: int) -> list[str]:
+    """``bwrap`` started as the unprivileged user ``uid`` rather than root.
 
     Run by root, bubblewrap would map the sandbox's user to root outside it.
-    So root first drops to user 65534 with ``setpriv``; bubblewrap then runs
-    unprivileged, and the sandbox's user is 65534 outside it too. A folder
+    So root first drops to ``uid`` with ``setpriv``; bubblewrap then runs
+    unprivileged, and the sandbox's user is ``uid`` outside it. A folder
     the sandbox needs may sit under one that user cannot enter (Python under
     ``/root``, mode 700): in a mount namespace of its own (``unshare -m``),
     root covers that folder with an empty one and binds just the folders the
@@ -179,7 +191,7 @@ def as_nobody(bwrap: list[str]) -> list[str]:
                     f'mount --bind "$stash/{n}/"{inside} {shlex.quote(path)}',
                 ]
         script.append(f'umount -l "$stash/{n}"')
-    drop = f"--reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all"
+    drop = f"--reuid={uid} --regid={uid} --clear-groups --inh-caps=-all"
     script.append(f'exec setpriv {drop} "$@"')
     return ["unshare", "-m", "--", "sh", "-c", "\n".join(script), "sandbox", *bwrap]
 
@@ -194,7 +206,7 @@ def unavailable() -> str | None:
     limits = resource_limits("default", 60)
     with tempfile.TemporaryDirectory(prefix="sandbox-check-") as folder:
         probe = [sys.executable, "-c", "import numpy, cnnkit"]
-        _hand_over(Path(folder))
+        _hand_over(FIRST_UID, Path(folder))
         done = subprocess.run(
             command(probe, Path(folder), limits),
             capture_output=True,
@@ -209,12 +221,12 @@ def unavailable() -> str | None:
     return None
 
 
-def _hand_over(*paths: Path) -> None:
+def _hand_over(uid: int, *paths: Path) -> None:
     """Give the sandbox's user the socket folder (and connection file) when
     the grader is root; otherwise they are the grader's own already."""
     if os.geteuid() == 0:
         for path in paths:
-            os.chown(path, NOBODY, NOBODY)
+            os.chown(path, uid, uid)
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -223,6 +235,9 @@ class SandboxKernelManager(AsyncKernelManager):
     limits = Dict(
         help="Resource limits of the kernel (see grading.sandbox.RESOURCE_LIMITS)"
     ).tag(config=True)
+    slot = Integer(0, help="The grading worker's number: its sandboxes' user").tag(
+        config=True
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -245,10 +260,11 @@ class SandboxKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         """The kernel's command, run in the sandbox."""
         limits = self.limits or resource_limits("default", 600)
-        return command(super().format_kernel_cmd(extra_arguments), self.sockets, limits)
+        kernel = super().format_kernel_cmd(extra_arguments)
+        return command(kernel, self.sockets, limits, slot=self.slot)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        _hand_over(self.sockets, Path(self.connection_file))
+        _hand_over(FIRST_UID + self.slot, self.sockets, Path(self.connection_file))
         # the kernel's own streams go to a file the grader only copies to its log
         out = self.output_file.open("ab")
         kw.update(stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True)

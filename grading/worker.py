@@ -15,16 +15,20 @@ Requests (``{"op": ...}``):
   the student version it generated.
 - ``grade`` with ``student``: ``nbgrader autograde`` then answers with the
   scores per test cell, the failures and the cells stopped by the time
-  limit; then ``nbgrader generate_feedback`` and a second answer.
+  limit.
+- ``feedback`` with ``student``: ``nbgrader generate_feedback``, from the
+  gradebook's grades.
 - ``record`` with ``student`` and ``scores`` (points per test cell, or
   none for a submission that could not be graded: 0 everywhere): write a
   grade into the gradebook.
 - ``export`` with ``to``: nbgrader's CSV export of every grade.
 
-``grading.grade`` runs two kinds: grading workers, each with a gradebook of
-its own (a copy, which nbgrader's autograde writes), and one writer, which
+``grading.grade`` runs three kinds: grading workers, each with a gradebook of
+its own (a copy, which nbgrader's autograde writes); one writer, which
 never runs a student's notebook and is the only process that writes the
-course's gradebook (``record``), from what the grading workers reported.
+course's gradebook (``record``), from what the grading workers reported;
+and one that writes the feedback pages from the course's gradebook while
+the workers grade the next students.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Worker:
         notebook_timeout: float = 600,
         sandbox: bool = True,
         db: str | None = None,
+        slot: int = 0,
     ):
         from grading.sandbox import resource_limits
 
@@ -72,7 +77,8 @@ class Worker:
                 "ExecutePreprocessor": {"timeout": int(cell_timeout)},
                 "GradingExecute": {"sandbox": sandbox},
                 "SandboxKernelManager": {
-                    "limits": resource_limits(assignment, notebook_timeout)
+                    "limits": resource_limits(assignment, notebook_timeout),
+                    "slot": slot,
                 },
                 **({"CourseDirectory": {"db_url": f"sqlite:///{db}"}} if db else {}),
             },
@@ -222,10 +228,9 @@ def serve(worker: Worker, requests, answers) -> None:
                 answer = worker.prepare()
             elif op == "grade":
                 answer = worker.grade(request["student"])
-                answers.write(json.dumps({"op": "graded", **answer}) + "\n")
-                answers.flush()
+                op = "graded"
+            elif op == "feedback":
                 answer = worker.feedback(request["student"])
-                op = "feedback"
             elif op == "record":
                 answer = worker.record(request["student"], request.get("scores"))
             elif op == "export":
@@ -247,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook-timeout", type=float, default=600)
     parser.add_argument("--unsandboxed", action="store_true")
     parser.add_argument("--db", help="the gradebook file (default: the course's)")
+    parser.add_argument("--slot", type=int, default=0, help="the worker's number")
     args = parser.parse_args(argv)
     # Answers go to the real standard output; everything else that would be
     # printed there (nbgrader, kernels started from here) goes to the log.
@@ -260,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         args.notebook_timeout,
         sandbox=not args.unsandboxed,
         db=args.db,
+        slot=args.slot,
     )
     answers.write(json.dumps({"op": "ready"}) + "\n")
     answers.flush()

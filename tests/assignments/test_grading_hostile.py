@@ -48,6 +48,7 @@ import cnnkit.check
 from grading import sandbox
 from grading.grade import Grader, from_zip, read_rows, write_rows
 from grading.intake import Refused, check_name, clean_zip
+from grading.sandbox import RESOURCE_LIMITS
 from grading.verify import problems
 
 pytestmark = pytest.mark.slow
@@ -193,14 +194,19 @@ for _host in ("127.0.0.1", "localhost", "10.0.2.2", "1.1.1.1"):
     except OSError as _e:
         print("no", _host, type(_e).__name__)
 """
+    # it stops its children once the limit has stopped it, so that its own
+    # later cells (which start threads) run, and its honest part is graded
     forks = """
-import os
+import os, signal
 _children = []
 try:
     for _ in range(2000):
         _children.append(os.posix_spawn("/bin/sleep", ["sleep", "600"], {}))
 except OSError as _e:
     print("stopped after", len(_children), type(_e).__name__)
+for _child in _children:
+    os.kill(_child, signal.SIGKILL)
+    os.waitpid(_child, 0)
 """
     memory = """
 import numpy as np
@@ -440,6 +446,10 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
             assert row.status == "ok", (student, row)
     assert rows["m2-cell-malformed"].status == "failed"
     assert rows["h13-kills-its-parent"].reason.startswith("the kernel died")
+    # the limit on processes stopped the fork bomb
+    graded = course / "autograded" / "h08-fork-bomb" / A1 / f"{A1}.ipynb"
+    stopped = re.search(r"stopped after (\d+)", graded.read_text(encoding="utf-8"))
+    assert stopped and int(stopped[1]) < RESOURCE_LIMITS["default"]["processes"]
     # the canary was never read, nor its text seen anywhere
     assert canary.stat().st_atime == read_before
     for path in course.rglob("*"):
@@ -579,14 +589,13 @@ def test_without_the_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch):
     reason="only a grader running as root can give the sandbox a user of its "
     "own; run by another user, the sandbox is that user outside its namespace",
 )
-def test_graded_by_root_the_kernel_is_user_65534_outside_its_sandbox():
+def test_graded_by_root_the_kernel_is_an_unprivileged_user_of_its_own():
     sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
-    sandbox._hand_over(sockets)
+    sandbox._hand_over(sandbox.FIRST_UID + 1, sockets)
     code = f"import time; time.sleep(60)  # {MARKER}"
     limits = sandbox.resource_limits(A1, 60)
-    process = subprocess.Popen(
-        sandbox.command([sys.executable, "-c", code], sockets, limits)
-    )
+    argv = sandbox.command([sys.executable, "-c", code], sockets, limits, slot=1)
+    process = subprocess.Popen(argv)
     try:
         deadline = time.monotonic() + 30
         kernel = None
@@ -601,7 +610,9 @@ def test_graded_by_root_the_kernel_is_user_65534_outside_its_sandbox():
             )
             time.sleep(0.2)
         assert kernel is not None, "the sandboxed process did not start"
-        assert kernel.uids().real == kernel.uids().effective == sandbox.NOBODY
+        # a user no account has, one per grading worker (here the second)
+        uid = sandbox.FIRST_UID + 1
+        assert kernel.uids().real == kernel.uids().effective == uid
     finally:
         process.kill()
         process.wait()
