@@ -17,7 +17,8 @@ name. Then, for each student in turn, with a line of progress each:
    recorded (nbgrader puts them right before grading: status ``repaired``);
    a notebook whose cells lost their grading metadata is rebuilt around the
    answers found in it (``grading.rescue``: status ``rescued``); one whose
-   answers are all the released stubs is ``unanswered``;
+   answers all still raise the stub's ``NotImplementedError`` is
+   ``unanswered``;
 3. ``nbgrader autograde`` runs it in a fresh kernel. Each cell has the
    assignment's cell limit (``--Execute.timeout``): a cell that runs longer
    is interrupted and fails, and the notebook goes on. The whole notebook
@@ -58,7 +59,7 @@ import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from cnnkit.check import read_notebook, structure_problems
+from cnnkit.check import read_notebook, structure_problems, unfinished
 from grading import sandbox
 from grading.course import (
     course_folder,
@@ -74,7 +75,7 @@ from grading.intake import (
     unlink_links,
     write_file,
 )
-from grading.rescue import answers_untouched, rescue
+from grading.rescue import rescue
 
 __all__ = ["Row", "from_folder", "grade", "read_rows", "take_in", "write_rows"]
 
@@ -109,7 +110,7 @@ STATUSES = {
     "repaired": "graded after nbgrader put back deleted or edited given cells",
     "rescued": "its cells had lost their grading metadata; the answers found "
     "by content were graded in the released notebook",
-    "unanswered": "every answer cell still holds the released stub",
+    "unanswered": "every answer cell still holds the stub's NotImplementedError",
     "tampered": "it changed how later tests run; those tests earned nothing",
     "failed": "it could not be graded (the reason says why); 0 points",
 }
@@ -660,9 +661,10 @@ class Grader:
             problems = structure_problems(notebook, self.manifest)
             if status == "ok" and problems:
                 status = "repaired"
-            if answers_untouched(notebook, self.released):
+            answers = {c["grade_id"] for c in self.manifest if c["kind"] == "answer"}
+            if answers <= set(unfinished(notebook)):
                 status = "unanswered"
-                notes.append("every answer cell still holds the released stub")
+                notes.append("every answer cell still raises NotImplementedError")
             if _clear_malformed_outputs(self.course, target):
                 notes.append("its outputs were malformed; they were cleared")
         except ValueError as err:

@@ -28,9 +28,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from cnnkit.check.notebook import cell_source, defined_names
+from cnnkit.check.notebook import _nbgrader, cell_source, defined_names
 
-__all__ = ["Rescue", "answers_untouched", "rescue"]
+__all__ = ["Rescue", "rescue"]
 
 
 @dataclass
@@ -64,26 +64,6 @@ def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def _meta(cell: dict) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def answers_untouched(notebook: dict, released: dict) -> bool:
-    """Whether every answer cell of ``notebook`` still holds its released stub."""
-    stubs = {
-        _meta(c)["grade_id"]: _norm(cell_source(c))
-        for c in released["cells"]
-        if _meta(c).get("solution")
-    }
-    seen = {
-        _meta(c).get("grade_id"): _norm(cell_source(c))
-        for c in notebook.get("cells", [])
-        if isinstance(c, dict) and _meta(c).get("solution")
-    }
-    return all(seen.get(name, stub) == stub for name, stub in stubs.items())
-
-
 def rescue(submitted: dict, released: dict) -> Rescue:
     """Rebuild the released notebook with the answers found in ``submitted``.
 
@@ -111,7 +91,7 @@ def rescue(submitted: dict, released: dict) -> Rescue:
     result = Rescue(notebook=None)
 
     for i, cell in enumerate(released["cells"]):
-        meta = _meta(cell)
+        meta = _nbgrader(cell)
         if meta.get("solution") or not texts:
             continue
         result.fixed_total += 1
@@ -126,7 +106,7 @@ def rescue(submitted: dict, released: dict) -> Rescue:
 
     answers: dict[int, str] = {}
     for i, cell in enumerate(released["cells"]):
-        meta = _meta(cell)
+        meta = _nbgrader(cell)
         if not meta.get("solution"):
             continue
         names = defined_names(cell_source(cell))
