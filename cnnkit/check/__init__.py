@@ -1,8 +1,9 @@
 """Checking an assignment: the tests' helpers and the student's self-check.
 
-The assignments' test cells use three helpers so that a failing test says in
-one line what was expected and what came back (:func:`expect_equal`,
-:func:`expect_close`, :func:`expect_true`), and :func:`off_limits`, which
+The assignments' test cells use helpers so that a failing test says in one
+line what was expected and what came back (:func:`expect_equal`,
+:func:`expect_close`, :func:`expect_true`; :func:`expect_unchanged` when a
+function changed an array it was given), and :func:`off_limits`, which
 makes sure a student's function does its own work: while it is active,
 calling the library that already does the job (``cnnkit.conv2d``,
 ``scipy.signal``, TensorFlow...) raises, however the function reached it.
@@ -41,7 +42,12 @@ from here.
 """
 
 from cnnkit.check.budget import ExampleCount, count_examples, expect_passes
-from cnnkit.check.expect import expect_close, expect_equal, expect_true
+from cnnkit.check.expect import (
+    expect_close,
+    expect_equal,
+    expect_true,
+    expect_unchanged,
+)
 from cnnkit.check.forbidden import LIBRARIES, OffLimitsError, off_limits
 from cnnkit.check.notebook import (
     MANIFEST_KEY,
@@ -87,6 +93,7 @@ __all__ = [
     "expect_equal",
     "expect_passes",
     "expect_true",
+    "expect_unchanged",
     "find_manifest",
     "main",
     "manifest_of",

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["expect_close", "expect_equal", "expect_true"]
+__all__ = ["expect_close", "expect_equal", "expect_true", "expect_unchanged"]
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -50,6 +50,39 @@ def expect_true(condition: bool, message: str) -> None:
     """
     if not condition:
         raise AssertionError(message)
+
+
+def expect_unchanged(now: Any, before: Any, call: str, name: str) -> None:
+    """Fail, naming the argument, if a call changed an array it was given.
+
+    Parameters
+    ----------
+    now : array_like
+        The argument after the call.
+    before : array_like
+        A copy of it taken before the call.
+    call : str
+        The call, as the message names it, e.g. ``"numerical_grad(f, x)"``.
+    name : str
+        The argument's name.
+
+    Raises
+    ------
+    AssertionError
+        Saying ``"<call>: your function changed <name>"`` when it did.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros(3)
+    >>> expect_unchanged(x, x.copy(), "f(x)", "x")
+    >>> before = x.copy(); x[0] = 1.0
+    >>> expect_unchanged(x, before, "f(x)", "x")
+    Traceback (most recent call last):
+    AssertionError: f(x): your function changed x (leave it as it was)
+    """
+    same = np.shape(now) == np.shape(before) and np.array_equal(now, before)
+    expect_true(same, f"{call}: your function changed {name} (leave it as it was)")
 
 
 def expect_equal(got: Any, expected: Any, what: str) -> None:
