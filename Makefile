@@ -2,7 +2,9 @@
 #
 #   make book   build the site into _build/html (sets itself up first)
 #   make test   run every test (sets itself up first); CI runs this
-#   make lab    open the course in JupyterLab
+#   make lab    open the course in JupyterLab (which renders the chapters' MyST)
+#   make editions   write the chapters' plain editions (for Colab and GitHub) into _build/editions
+#   make publish-dry-run   every step of publishing (site, editions, their branch) but the upload
 #   make execute NB=notebooks/NN-x.ipynb   re-run a chapter and store its outputs
 #   make portable   re-run the chapters as another CPU would (oneDNN off; one core)
 #
@@ -26,7 +28,7 @@ STAMP  := $(VENV)/.installed-$(HASH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup book test test-quick lab execute bench pretrained lint format clean distclean
+.PHONY: help setup book test test-quick lab editions publish-dry-run execute bench pretrained lint format clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -110,6 +112,17 @@ test-quick: $(STAMP)
 # JupyterLab refuses to start as root unless told it may (containers, CI).
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+
+# The chapters in plain Jupyter Markdown, for Colab and GitHub's viewer, which
+# do not render MyST (publishing/editions.py).
+editions: $(STAMP)
+	$(BIN)/python -m publishing.editions _build/editions
+
+# What the publishing workflow (.github/workflows/publish.yml) does, short of
+# uploading anything: build the site, write the editions, commit them to the
+# editions branch of a local copy (publishing/publish.py).
+publish-dry-run: $(STAMP)
+	$(BIN)/python -m publishing.publish --dry-run
 
 # Run a chapter in a fresh kernel and store its outputs (never widget state,
 # which the static site cannot use).
