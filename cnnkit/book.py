@@ -3,9 +3,10 @@
 A chapter never types a number that code can compute: it *glues* the value
 from the cell that computes it, and the prose shows it with the
 ``{glue:text}`` role of myst-nb. The book is built with myst-nb, which
-records glued values in the notebook; Colab and bare Jupyter have no
-myst-nb, so there :func:`glue` simply shows the value, and the same cell runs
-everywhere.
+records glued values in the notebook. Colab and bare Jupyter have no myst-nb;
+readers there open the chapter's plain edition (``make editions``), whose
+text already holds every glued value, so there :func:`glue` shows nothing
+(unless asked to) and the same cell runs everywhere.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def glue(name: str, value: Any, *, fmt: str = "", display: bool = False) -> Any:
         ``{glue:text}`\\`name:.1%\\```; the number is recorded rounded to it.
     display : bool
         Also show the value under the cell. Where myst-nb is missing (Colab),
-        the value is always shown, since nothing else would record it.
+        nothing is recorded, and the value is shown only when this is true:
+        the plain edition a reader runs there has the value in its text.
 
     Returns
     -------
@@ -70,7 +72,8 @@ def glue(name: str, value: Any, *, fmt: str = "", display: bool = False) -> Any:
     if fmt:
         shown = as_shown(shown, fmt)
     if importlib.util.find_spec("myst_nb") is None:  # Colab, a bare Jupyter
-        show(shown)
+        if display:
+            show(shown)
         return value
     from IPython.core.formatters import format_display_data
 

@@ -1,5 +1,5 @@
-"""cnnkit.book.glue writes the record myst-nb reads back, and shows the value where
-myst-nb is missing (Colab), returning the value either way."""
+"""cnnkit.book.glue writes the record myst-nb reads back; where myst-nb is missing
+(Colab) it shows the value only when asked; it returns the value either way."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def test_a_float_is_recorded_at_the_precision_the_prose_shows(
     assert format(float(recorded), fmt) == format(value, fmt)
 
 
-def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
+def test_glue_shows_nothing_where_myst_nb_is_missing_unless_asked(monkeypatch):
+    """In Colab the plain edition's text already holds the value."""
     import IPython.display
 
     real_find_spec = importlib.util.find_spec
@@ -76,7 +77,9 @@ def test_glue_shows_the_value_where_myst_nb_is_missing(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda v: shown.append(v))
     assert glue("answer", 42) == 42
     assert glue("share", 0.76449, fmt=".1%") == 0.76449
-    assert shown == [42, 0.764]
+    assert shown == []
+    assert glue("share", 0.76449, fmt=".1%", display=True) == 0.76449
+    assert shown == [0.764]
 
 
 def test_glue_needs_a_name():
