@@ -8,12 +8,15 @@ nbval inherit these variables.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="cnnkit-tests-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 for _var, _sub in {
     "KERAS_HOME": "keras",
     "MPLCONFIGDIR": "matplotlib",
