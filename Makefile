@@ -109,8 +109,14 @@ test: $(STAMP)
 test-quick: $(STAMP)
 	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -m "not slow and not bench"
 
-# JupyterLab refuses to start as root unless told it may (containers, CI).
+# JupyterLab on the chapters, whose MyST jupyterlab-myst (a course dependency)
+# renders. The chapters are trusted first, so that their stored animations
+# play before they are re-run: they are the course's own outputs, made by the
+# code `make` runs anyway. (Trust is a signature in your Jupyter data folder;
+# the files are not changed.) JupyterLab refuses to start as root unless told
+# it may (containers, CI).
 lab: $(STAMP)
+	@$(BIN)/jupyter trust notebooks/[0-9][0-9]-*.ipynb >/dev/null
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 # The chapters in plain Jupyter Markdown, for Colab and GitHub's viewer, which
