@@ -252,3 +252,28 @@ def test_budget_hook_knows_every_chapter():
     for path in CHAPTERS:
         assert chapter_budget(path.name) in (60.0, 240.0)
     assert chapter_budget("README.ipynb") is None
+
+
+NOTEBOOKS = [
+    *CHAPTERS,
+    *sorted((ROOT / "notebooks" / "assignments").glob("*/*.ipynb")),
+    *sorted((ROOT / "solutions").glob("*/*.ipynb")),
+]
+
+
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_notebook_names_its_kernel_as_the_kernel_names_itself(path):
+    """JupyterLab writes the running kernel's name into a notebook whose stored
+    name differs, so merely opening it would mark it changed and autosave
+    would rewrite the file."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    stored = json.loads(path.read_text())["metadata"]["kernelspec"]
+    assert stored == {
+        "display_name": spec.display_name,
+        "language": spec.language,
+        "name": "python3",
+    }

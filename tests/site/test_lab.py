@@ -461,13 +461,6 @@ def _differences(before: dict, after: dict) -> list[str]:
     return changes or ["the same notebook, written with other bytes (key order)"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chapters store the kernel's display name as 'Python 3'; "
-    "ipykernel's is 'Python 3 (ipykernel)', which JupyterLab writes into the "
-    "notebook when the kernel starts, so the chapter is marked modified and "
-    "autosave rewrites it (2 minutes after opening, by default)",
-)
 def test_opening_a_chapter_leaves_its_file_alone(chapter, lab):
     tab = chapter.tab
     deadline = time.monotonic() + PATIENCE
