@@ -102,8 +102,9 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
+# The 25 slowest tests are listed at the end, to watch the time budget.
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not bench"
+	$(BIN)/python -m pytest -m "not bench" --durations=25
 
 # The same suite with fewer Hypothesis examples, for a fast local loop.
 test-quick: $(STAMP)
