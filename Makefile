@@ -142,9 +142,10 @@ execute: $(STAMP)
 
 # Speed against TensorFlow; the checks that retrain both shipped networks (the
 # transfer-learning base and the Fashion-MNIST network) and measure the
-# transfer gain with three seeds; grading's speed on 40 submissions; the
-# thorough property tests; then `make portable` (quick versions of the
-# retraining and grading checks run in `make test`).
+# transfer gain with three seeds; grading's speed on 40 submissions; every
+# chapter's plain edition under nbval; the thorough property tests; then
+# `make portable` (quick versions of the retraining, grading and editions
+# checks run in `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ops.py
 	$(BIN)/python -m pytest -m bench
