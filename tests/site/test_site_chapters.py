@@ -27,6 +27,8 @@ CHAPTERS = chapter_pages()
 REPO = CONFIG["repository"]["url"]
 ORG, REPO_NAME = urlsplit(REPO).path.strip("/").split("/")
 BRANCH = CONFIG["repository"]["branch"]
+#: Colab opens the chapter's plain edition, at the same path on this branch.
+EDITIONS = CONFIG["sphinx"]["config"]["colab_editions_branch"]
 BUTTONS = CONFIG["launch_buttons"]
 
 
@@ -47,7 +49,7 @@ def test_launch_buttons_open_this_chapter_from_the_repository(reports, page):
     launch = _buttons(reports, page, "launch")
     assert set(launch) == {"Binder", "JupyterHub", "Colab"}
 
-    colab = f"{BUTTONS['colab_url']}/github/{ORG}/{REPO_NAME}/blob/{BRANCH}/{path}"
+    colab = f"{BUTTONS['colab_url']}/github/{ORG}/{REPO_NAME}/blob/{EDITIONS}/{path}"
     assert launch["Colab"] == colab
 
     binder = f"{BUTTONS['binderhub_url']}/v2/gh/{ORG}/{REPO_NAME}/{BRANCH}"
