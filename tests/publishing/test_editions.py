@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 import subprocess
 import sys
@@ -34,9 +33,8 @@ from publishing import editions as E
 if str(ROOT / "tests" / "site") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "site"))
 from site_support import (  # noqa: E402 (tests/site is not a package)
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
+    chromium,
     offline_context,
 )
 
@@ -419,31 +417,10 @@ def _expected_glue(path: Path) -> list[str]:
     return [format_plain_text(values[k], f or "s") for k, f in GLUE_ROLE.findall(prose)]
 
 
-def _no_browser(reason: str):
-    """Skip where Chromium cannot be had; fail on CI, which must run these."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the browser tests)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("Playwright is not installed: run `make setup`")
-    if not CHROMIUM.exists():
-        _no_browser(
-            f"no Chromium at {CHROMIUM}: the set-up installs Debian's chromium "
-            "package only where you are root with apt-get "
-            "(elsewhere: sudo apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

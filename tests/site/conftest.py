@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -24,13 +23,12 @@ from pathlib import Path
 
 import pytest
 from site_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     SCREENSHOTS,
     Offline,
     accessibility_summary,
     built_pages,
+    chromium,
     offline_context,
     visit,
 )
@@ -82,31 +80,10 @@ def server(site) -> str:
     httpd.server_close()
 
 
-def _no_browser(reason: str):
-    """Skip where Chromium cannot be had; fail on CI, which must run these."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the browser tests)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="package")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("Playwright is not installed: run `make setup`")
-    if not CHROMIUM.exists():
-        _no_browser(
-            f"no Chromium at {CHROMIUM}: the set-up installs Debian's chromium "
-            "package only where you are root with apt-get "
-            "(elsewhere: sudo apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="package")

@@ -7,13 +7,16 @@ visit to a page that records what a reader would see.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +37,36 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+def _no_browser(reason: str):
+    """Skip where Chromium cannot be had; fail on CI, which must run these."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests)")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, driven by Playwright; the test is skipped
+    (failed on CI) where either is missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser("Playwright is not installed: run `make setup`")
+    if not CHROMIUM.exists():
+        _no_browser(
+            f"no Chromium at {CHROMIUM}: the set-up installs Debian's chromium "
+            "package only where you are root with apt-get "
+            "(elsewhere: sudo apt-get install chromium)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
 
 #: axe-core's impacts, worst first; a page fails on the first two.
 IMPACTS = ("critical", "serious", "moderate", "minor")
