@@ -31,6 +31,20 @@ def book_config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
+def toc_pages() -> list[str]:
+    """Every page of the table of contents (``_toc.yml``), in its order, as a
+    path without its suffix.
+
+    >>> toc_pages()[:2]
+    ['book/welcome', 'book/how-to-use']
+    """
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc["parts"]:
+        pages += [chapter["file"] for chapter in part["chapters"]]
+    return pages
+
+
 def repository() -> tuple[str, str]:
     """The GitHub owner and name of the course's repository.
 

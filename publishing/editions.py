@@ -41,13 +41,12 @@ from pathlib import Path
 
 import nbformat
 import pybtex.database
-import yaml
 from pybtex.plugin import find_plugin
 from sphinxcontrib.bibtex.style.referencing.author_year import (
     AuthorYearReferenceStyle,
 )
 
-from publishing import ROOT, book_config, site_url
+from publishing import ROOT, book_config, site_url, toc_pages
 
 #: The pages the roles link to (Sphinx document names).
 GLOSSARY = "book/glossary"
@@ -510,9 +509,7 @@ def edition(path: Path) -> nbformat.NotebookNode:
 
 def chapters() -> list[Path]:
     """The notebooks that _toc.yml lists, in its order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return [ROOT / f"{p}.ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").exists()]
 
 
 def tally(path: Path) -> Counter:

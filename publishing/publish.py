@@ -37,9 +37,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from publishing import ROOT, book_config, repository, site_url
+from publishing import ROOT, book_config, editions, repository, site_url, toc_pages
 from publishing.editions import write_editions
 
 #: Where a publication is prepared: the site, the editions and their branch.
@@ -97,22 +95,13 @@ def editions_branch() -> str:
     return book_config()["sphinx"]["config"]["colab_editions_branch"]
 
 
-def toc_pages() -> list[str]:
-    """Every page of the table of contents, as a path without its suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc["parts"]:
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
-
-
 def chapters() -> list[str]:
     """The chapters' notebooks, in the order of the table of contents.
 
     >>> chapters()[0]
     'notebooks/01-images-as-arrays.ipynb'
     """
-    return [f"{page}.ipynb" for page in toc_pages() if page.startswith("notebooks/")]
+    return [path.relative_to(ROOT).as_posix() for path in editions.chapters()]
 
 
 def colab_link(chapter: str) -> str:
