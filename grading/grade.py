@@ -419,6 +419,7 @@ class Grader:
         self.log = (self.grades / f"{assignment}.log").open("a", encoding="utf-8")
         self.writer: WorkerProcess | None = None
         self.workers: dict[int, WorkerProcess | None] = {}
+        self.starting: dict[int, WorkerProcess] = {}
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
         self.lock = threading.Lock()
         self.manifest: list[dict] = []
@@ -435,25 +436,38 @@ class Grader:
     def _timeouts(self) -> tuple[float, float]:
         return self.cell_timeout, self.notebook_timeout
 
+    def _new_worker(self, slot: int) -> WorkerProcess:
+        db = self.scratch / f"gradebook-{slot}.db"
+        db.unlink(missing_ok=True)
+        return WorkerProcess(
+            self.course,
+            self.assignment,
+            self._timeouts(),
+            self.log,
+            db=db,
+            sandboxed=self.sandboxed,
+            slot=slot,
+        )
+
+    def _launch(self, slot: int) -> None:
+        """Start a slot's grading worker while the writer prepares the
+        gradebook (it joins the gradebook later, in :meth:`_worker`)."""
+        try:
+            self.starting[slot] = self._new_worker(slot)
+        except WorkerGone as gone:  # started again, and reported, when needed
+            self.log.write(f"a grading worker did not start: {gone}\n")
+
     def _worker(self, slot: int) -> WorkerProcess:
-        """The grading worker of a slot, started (and registered) if needed."""
+        """The grading worker of a slot, started (and given a copy of the
+        course's gradebook) if needed."""
         worker = self.workers.get(slot)
         if worker is None:
-            db = self.scratch / f"gradebook-{slot}.db"
-            db.unlink(missing_ok=True)
-            worker = WorkerProcess(
-                self.course,
-                self.assignment,
-                self._timeouts(),
-                self.log,
-                db=db,
-                sandboxed=self.sandboxed,
-                slot=slot,
-            )
-            prepared = worker.ask(START_TIMEOUT, op="prepare")
-            if not prepared["ok"]:
+            worker = self.starting.pop(slot, None) or self._new_worker(slot)
+            joined = worker.ask(START_TIMEOUT, op="join")
+            if not joined["ok"]:
+                worker.stop()
                 raise RuntimeError(
-                    f"a worker could not register the assignment:\n{prepared}"
+                    f"a worker could not register the assignment:\n{joined}"
                 )
             self.workers[slot] = worker
         return worker
@@ -504,12 +518,22 @@ class Grader:
             f"{self.cell_timeout:g} s a cell, {self.notebook_timeout:g} s a notebook"
             + (f"; {self.jobs} at a time" if self.jobs > 1 else "")
         )
-        self.writer = WorkerProcess(
-            self.course, self.assignment, self._timeouts(), self.log
-        )
-        prepared = self.writer.ask(START_TIMEOUT, op="prepare")
+        slots = range(min(self.jobs, len(found)))
+        launching = [threading.Thread(target=self._launch, args=(s,)) for s in slots]
+        for thread in launching:
+            thread.start()  # the workers start while the writer prepares
+        try:
+            self.writer = WorkerProcess(
+                self.course, self.assignment, self._timeouts(), self.log
+            )
+            prepared = self.writer.ask(START_TIMEOUT, op="prepare")
+        finally:
+            for thread in launching:
+                thread.join()
         if not prepared["ok"]:
             self.writer.close()
+            for worker in self.starting.values():
+                worker.close()
             raise RuntimeError(
                 f"nbgrader could not register the assignment:\n{prepared}"
             )
@@ -524,13 +548,13 @@ class Grader:
 
         def work(slot: int) -> None:
             if todo.qsize() > slot:
-                self._worker(slot)  # started before its first student's clock
+                self._worker(slot)  # ready before its first student's clock
             while True:
-                try:
-                    student = todo.get_nowait()
-                except queue.Empty:
-                    return
-                with self.lock:
+                with self.lock:  # taken and announced in order
+                    try:
+                        student = todo.get_nowait()
+                    except queue.Empty:
+                        return
                     state["n"] += 1
                     self.out(
                         f"[{state['n']}/{len(found)}] {student} "
@@ -573,10 +597,7 @@ class Grader:
         try:
             pages = threading.Thread(target=self._write_feedback, args=(rows,))
             pages.start()
-            threads = [
-                threading.Thread(target=work, args=(slot,))
-                for slot in range(min(self.jobs, max(1, len(found))))
-            ]
+            threads = [threading.Thread(target=work, args=(slot,)) for slot in slots]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -586,16 +607,18 @@ class Grader:
             self.writer.ask(
                 FEEDBACK_TIMEOUT, op="export", to=str(self.grades / "grades.csv")
             )
+            if rows:  # the writer has nbgrader loaded: the check costs nothing
+                checked = self.writer.ask(FEEDBACK_TIMEOUT, op="verify")
+                self.problems = checked["problems"]
         finally:
-            for slot in list(self.workers):
-                worker = self.workers.pop(slot)
+            unused = list(self.starting.values())
+            self.starting.clear()
+            for worker in [*self.workers.values(), *unused]:
                 if worker is not None:
                     worker.close()
+            self.workers.clear()
             self.writer.close()
             shutil.rmtree(self.scratch, ignore_errors=True)
-        from grading.verify import problems
-
-        self.problems = problems(self.course, self.assignment) if rows else []
         for line in self.problems:
             self.out(f"verify: {line}")
         elapsed = time.perf_counter() - started

@@ -13,6 +13,9 @@ Requests (``{"op": ...}``):
   (``nbgrader generate_assignment``, written to a scratch folder, so the
   committed student version is not touched); answers with its record and
   the student version it generated.
+- ``join``: start from a copy of the course's gradebook, which the writer
+  has prepared (a grading worker's own gradebook, when both are SQLite
+  files; otherwise ``prepare``).
 - ``grade`` with ``student``: ``nbgrader autograde`` then answers with the
   scores per test cell, the failures and the cells stopped by the time
   limit.
@@ -22,6 +25,8 @@ Requests (``{"op": ...}``):
   none for a submission that could not be graded: 0 everywhere): write a
   grade into the gradebook.
 - ``export`` with ``to``: nbgrader's CSV export of every grade.
+- ``verify``: what disagrees between the report and the gradebook
+  (``grading.verify``), asked of the writer at the end of a run.
 
 ``grading.grade`` runs three kinds: grading workers, each with a gradebook of
 its own (a copy, which nbgrader's autograde writes); one writer, which
@@ -35,16 +40,18 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from cnnkit.check import error_line
-from grading.course import nbgrader_api, read_json, record
+from grading.course import load_config, nbgrader_api, read_json, record
 
 #: Error names nbgrader writes when a cell ran out of time (nbclient's
 #: marker, and the interrupt it sends the kernel).
@@ -84,6 +91,7 @@ class Worker:
             },
         )
         self.coursedir = self.api.coursedir
+        self.course_db_url = load_config(course).CourseDirectory.db_url
 
     # -- requests ----------------------------------------------------------
 
@@ -108,6 +116,22 @@ class Worker:
             "record": record(self.assignment, source, student),
             "student": student,
         }
+
+    def join(self) -> dict:
+        """Start from a copy of the course's gradebook, once the writer has
+        prepared it: the same records as ``prepare`` writes, for a fraction
+        of its time. Falls back to ``prepare`` for a database that is not
+        a SQLite file."""
+        source = _sqlite_file(self.course_db_url)
+        target = _sqlite_file(self.coursedir.db_url)
+        if source is None or target is None or source == target:
+            return self.prepare()
+        with (
+            contextlib.closing(sqlite3.connect(source)) as src,
+            contextlib.closing(sqlite3.connect(target)) as dst,
+        ):
+            src.backup(dst)
+        return {"ok": True}
 
     def grade(self, student: str) -> dict:
         """Autograde one submission; return its scores."""
@@ -162,6 +186,12 @@ class Worker:
             plugin.export(gb)
         return {"ok": True}
 
+    def verify(self) -> dict:
+        """What disagrees between the report and the gradebook."""
+        from grading.verify import problems
+
+        return {"ok": True, "problems": problems(self.course, self.assignment)}
+
     # -- reading the results -----------------------------------------------
 
     def scores(self, student: str) -> dict:
@@ -211,6 +241,12 @@ class Worker:
         return {"failures": failures, "timeouts": timeouts}
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file of a ``sqlite:///`` database URL, or None for another kind."""
+    prefix = "sqlite:///"
+    return url[len(prefix) :] if url.startswith(prefix) else None
+
+
 def _log(result: dict) -> str:
     text = (result.get("log") or "") + (result.get("error") or "")
     return text[-4000:]
@@ -226,6 +262,8 @@ def serve(worker: Worker, requests, answers) -> None:
         try:
             if op == "prepare":
                 answer = worker.prepare()
+            elif op == "join":
+                answer = worker.join()
             elif op == "grade":
                 answer = worker.grade(request["student"])
                 op = "graded"
@@ -235,6 +273,8 @@ def serve(worker: Worker, requests, answers) -> None:
                 answer = worker.record(request["student"], request.get("scores"))
             elif op == "export":
                 answer = worker.export(request["to"])
+            elif op == "verify":
+                answer = worker.verify()
             else:
                 answer = {"ok": False, "error": f"unknown op {op!r}"}
         except Exception as err:  # reported to grading.grade, which records it
