@@ -17,7 +17,8 @@ student's code
 - writes only to a private scratch folder in memory (``/tmp``, also its
   home and working folder) and to the folder of its own kernel sockets (the
   kernel protocol travels over Unix sockets there, as a kernel with no
-  network cannot use TCP);
+  network cannot use TCP), which also holds a copy of Matplotlib's list of
+  fonts (:func:`matplotlib_cache`);
 - inherits no file of the grader's but its standard streams, which go to a
   file of its own;
 - has limits on memory, processes, file size and CPU time
@@ -31,6 +32,7 @@ running it unsandboxed is acceptable.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shlex
 import shutil
@@ -60,6 +62,9 @@ RESOURCE_LIMITS: dict[str, dict[str, int]] = {
     "a4-keras-cnn": {"memory_mb": 32768, "processes": 1024, "scratch_mb": 1024},
     "a5-transfer": {"memory_mb": 32768, "processes": 1024, "scratch_mb": 1024},
 }
+#: What nbgrader sets while it runs a notebook, passed on to the kernel: the
+#: notebook's self-check cell reads it and stands aside.
+NBGRADER_VARIABLES = ("NBGRADER_EXECUTION", "NBGRADER_VALIDATING")
 #: Files of /etc that Python and its libraries read, if they exist.
 ETC = ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf", "fonts")
 
@@ -221,8 +226,28 @@ def unavailable() -> str | None:
     return None
 
 
+@cache
+def matplotlib_cache() -> Path | None:
+    """A folder with Matplotlib's list of fonts, built once per process.
+
+    A kernel that finds no list builds its own when it first imports
+    Matplotlib, a fifth of a second spent again for every submission; each
+    kernel gets a copy of this one instead (in its socket folder, which it
+    may write). None when Matplotlib could not build it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="matplotlib-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import matplotlib.font_manager"],
+        env={**os.environ, "MPLCONFIGDIR": str(folder)},
+        capture_output=True,
+        check=False,
+    )
+    return folder if done.returncode == 0 and any(folder.glob("fontlist*")) else None
+
+
 def _hand_over(uid: int, *paths: Path) -> None:
-    """Give the sandbox's user the socket folder (and connection file) when
+    """Give the sandbox's user the socket folder (and what is in it) when
     the grader is root; otherwise they are the grader's own already."""
     if os.geteuid() == 0:
         for path in paths:
@@ -261,10 +286,16 @@ class SandboxKernelManager(AsyncKernelManager):
         """The kernel's command, run in the sandbox."""
         limits = self.limits or resource_limits("default", 600)
         kernel = super().format_kernel_cmd(extra_arguments)
-        return command(kernel, self.sockets, limits, slot=self.slot)
+        env = {k: os.environ[k] for k in NBGRADER_VARIABLES if k in os.environ}
+        fonts = matplotlib_cache()
+        if fonts is not None:
+            env["MPLCONFIGDIR"] = str(shutil.copytree(fonts, self.sockets / "mpl"))
+        return command(kernel, self.sockets, limits, extra_env=env, slot=self.slot)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        _hand_over(FIRST_UID + self.slot, self.sockets, Path(self.connection_file))
+        fonts = self.sockets / "mpl"
+        given = [self.sockets, Path(self.connection_file), fonts, *fonts.rglob("*")]
+        _hand_over(FIRST_UID + self.slot, *(p for p in given if p.exists()))
         # the kernel's own streams go to a file the grader only copies to its log
         out = self.output_file.open("ab")
         kw.update(stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True)

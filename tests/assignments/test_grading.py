@@ -15,6 +15,7 @@ The seconds each submission took are printed (``pytest -s``) and kept in
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 import zipfile
@@ -35,6 +36,7 @@ from _submissions import (
     write_broken,
 )
 
+from grading.course import SELF_CHECK_ID
 from grading.grade import Row, grade, read_rows
 
 pytestmark = [pytest.mark.slow, needs_sandbox]
@@ -311,6 +313,20 @@ def check_feedback(course: Path, assignment: str, rows: dict[str, Row]) -> None:
             assert message in plain, f"{student}'s feedback lacks {message!r}"
 
 
+def check_self_check_stands_aside(course: Path, assignment: str, student: str):
+    """The notebook's self-check cell sees that the grader runs it (nbgrader's
+    variable reaches the sandboxed kernel) and says so, rather than failing
+    to find the notebook and showing an error in the student's feedback."""
+    path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    (cell,) = [
+        c
+        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == SELF_CHECK_ID
+    ]
+    assert [o["output_type"] for o in cell["outputs"]] == ["stream"]
+    assert "self-check skipped: the grader" in "".join(cell["outputs"][0]["text"])
+
+
 def print_timings(assignment: str, rows: dict[str, Row], elapsed: float) -> None:
     graded = [r.seconds for r in rows.values() if r.status != "failed"]
     print(
@@ -361,6 +377,7 @@ def test_a_class_is_graded_as_expected(tmp_path, assignment):
         line = next(x for x in exported if f",{student}," in x)
         assert line.endswith(f",{row.score},{total}"), line
     check_feedback(course, assignment, rows)
+    check_self_check_stands_aside(course, assignment, "s1-solution")
     # Students are taken in order; with two at a time, the broken one (s8)
     # has failed by the time the last is taken unless the other worker
     # took it first.
