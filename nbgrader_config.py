@@ -104,6 +104,8 @@ c.GenerateFeedback.preprocessors = [
     "grading.preprocessors.SafeFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The pages are nbconvert's HTML, with its templates compiled once per process.
+c.GenerateFeedback.exporter_class = "grading.preprocessors.FeedbackExporter"
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.extra_template_basedirs = [
     str(Path(grading.__file__).parent / "templates"),
