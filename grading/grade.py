@@ -46,6 +46,7 @@ import argparse
 import csv
 import hashlib
 import html
+import importlib
 import json
 import os
 import queue
@@ -67,6 +68,7 @@ from grading.course import (
     limits,
     read_json,
     source_notebook,
+    without_slow_imports,
 )
 from grading.intake import (
     LMS_FILE_NAME,
@@ -420,6 +422,7 @@ class Grader:
         self.writer: WorkerProcess | None = None
         self.workers: dict[int, WorkerProcess | None] = {}
         self.starting: dict[int, WorkerProcess] = {}
+        self.feedback: WorkerProcess | None = None
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
         self.lock = threading.Lock()
         self.manifest: list[dict] = []
@@ -457,6 +460,16 @@ class Grader:
         except WorkerGone as gone:  # started again, and reported, when needed
             self.log.write(f"a grading worker did not start: {gone}\n")
 
+    def _launch_feedback(self) -> None:
+        """Start the process that writes the feedback pages (see
+        :meth:`_write_feedback`)."""
+        try:
+            self.feedback = WorkerProcess(
+                self.course, self.assignment, self._timeouts(), self.log
+            )
+        except WorkerGone as gone:  # started again when the first page is due
+            self.log.write(f"the feedback process did not start: {gone}\n")
+
     def _worker(self, slot: int) -> WorkerProcess:
         """The grading worker of a slot, started (and given a copy of the
         course's gradebook) if needed."""
@@ -471,6 +484,22 @@ class Grader:
                 )
             self.workers[slot] = worker
         return worker
+
+    def _close_all(self) -> None:
+        """Let every process of the run finish, and remove its scratch files."""
+        processes = [
+            *self.workers.values(),
+            *self.starting.values(),
+            self.feedback,
+            self.writer,
+        ]
+        self.workers.clear()
+        self.starting.clear()
+        self.feedback = None
+        for process in processes:
+            if process is not None:
+                process.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _drop(self, slot: int) -> None:
         worker = self.workers.pop(slot, None)
@@ -498,6 +527,7 @@ class Grader:
     def run(self, submissions: Path) -> dict[str, Row]:
         """Grade every submission in a folder or zip; return the report's rows."""
         started = time.perf_counter()
+        without_slow_imports()
         self._check_sandbox()
         self.log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {submissions}\n")
         self.log.flush()
@@ -518,22 +548,32 @@ class Grader:
             f"{self.cell_timeout:g} s a cell, {self.notebook_timeout:g} s a notebook"
             + (f"; {self.jobs} at a time" if self.jobs > 1 else "")
         )
+        # The other processes start while the writer prepares the gradebook,
+        # and nbformat (a second and a half to import, for jsonschema's format
+        # checkers) is loaded meanwhile for the checks of the first submission.
         slots = range(min(self.jobs, len(found)))
         launching = [threading.Thread(target=self._launch, args=(s,)) for s in slots]
+        if found:
+            launching.append(threading.Thread(target=self._launch_feedback))
+            launching.append(
+                threading.Thread(target=importlib.import_module, args=("nbformat",))
+            )
         for thread in launching:
-            thread.start()  # the workers start while the writer prepares
+            thread.start()
         try:
             self.writer = WorkerProcess(
                 self.course, self.assignment, self._timeouts(), self.log
             )
             prepared = self.writer.ask(START_TIMEOUT, op="prepare")
-        finally:
+        except WorkerGone:
             for thread in launching:
                 thread.join()
+            self._close_all()
+            raise
+        for thread in launching:
+            thread.join()
         if not prepared["ok"]:
-            self.writer.close()
-            for worker in self.starting.values():
-                worker.close()
+            self._close_all()
             raise RuntimeError(
                 f"nbgrader could not register the assignment:\n{prepared}"
             )
@@ -611,14 +651,7 @@ class Grader:
                 checked = self.writer.ask(FEEDBACK_TIMEOUT, op="verify")
                 self.problems = checked["problems"]
         finally:
-            unused = list(self.starting.values())
-            self.starting.clear()
-            for worker in [*self.workers.values(), *unused]:
-                if worker is not None:
-                    worker.close()
-            self.workers.clear()
-            self.writer.close()
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            self._close_all()
         for line in self.problems:
             self.out(f"verify: {line}")
         elapsed = time.perf_counter() - started
@@ -745,7 +778,7 @@ class Grader:
         course's gradebook, while the workers grade the next students. A
         page nbgrader cannot write is noted in the student's row.
         """
-        process = None
+        process, self.feedback = self.feedback, None
         while (student := self.pages.get()) is not None:
             try:
                 if process is None:
