@@ -48,7 +48,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import DeduplicateIds as _NbgraderDeduplicateIds
 from nbgrader.preprocessors import Execute as _NbgraderExecute
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, default
 
 import cnnkit
 from grading import tamper
@@ -270,6 +270,10 @@ class GradingExecute(_NbgraderExecute):
     tests pass for nothing (:mod:`grading.tamper`). Once something has
     changed, no later test cell runs: each gets an error naming what
     changed, so it earns no points, and :data:`TAMPERING` records it.
+
+    After the last cell the kernel is killed, not asked to stop: nothing a
+    student's code registered to run at exit gets its turn, and the grader
+    does not wait for the kernel to tidy up (0.3 s a notebook).
     """
 
     sandbox = Bool(True, help="Run the kernel in bubblewrap (grading.sandbox).").tag(
@@ -281,6 +285,10 @@ class GradingExecute(_NbgraderExecute):
     probe_timeout = Integer(
         30, help="Seconds the kernel has to answer the grader's check."
     ).tag(config=True)
+
+    @default("shutdown_kernel")
+    def _kill_the_kernel(self):
+        return "immediate"
 
     def __init__(self, *args, **kwargs):
         from grading.sandbox import SandboxKernelManager
