@@ -206,6 +206,7 @@ class WorkerProcess:
         db: Path | None = None,
         sandboxed: bool = True,
         slot: int = 0,
+        tmp: Path | None = None,
     ):
         options = ["--cell-timeout", str(timeouts[0]), "--slot", str(slot)]
         options += ["--notebook-timeout", str(timeouts[1])]
@@ -214,13 +215,14 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grading.worker", str(course), assignment, *options],
             cwd=course,
-            env=environment(),
+            env={**environment(), **({"TMPDIR": str(tmp)} if tmp else {})},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
             start_new_session=True,
         )
+        self.tmp = tmp
         self.answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.wait("ready", START_TIMEOUT)
@@ -423,7 +425,9 @@ class Grader:
         self.workers: dict[int, WorkerProcess | None] = {}
         self.starting: dict[int, WorkerProcess] = {}
         self.feedback: WorkerProcess | None = None
-        self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+        # two folders the run makes (see run()) and removes
+        self.scratch: Path | None = None
+        self.temp: Path | None = None
         self.lock = threading.Lock()
         self.manifest: list[dict] = []
         self.max_score = 0.0
@@ -439,6 +443,12 @@ class Grader:
     def _timeouts(self) -> tuple[float, float]:
         return self.cell_timeout, self.notebook_timeout
 
+    def _tmp(self, name: str) -> Path:
+        """A folder of :attr:`temp` for one process's temporary files."""
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.temp))
+        folder.chmod(0o711)
+        return folder
+
     def _new_worker(self, slot: int) -> WorkerProcess:
         db = self.scratch / f"gradebook-{slot}.db"
         db.unlink(missing_ok=True)
@@ -450,6 +460,7 @@ class Grader:
             db=db,
             sandboxed=self.sandboxed,
             slot=slot,
+            tmp=self._tmp(f"worker{slot}"),
         )
 
     def _launch(self, slot: int) -> None:
@@ -465,7 +476,11 @@ class Grader:
         :meth:`_write_feedback`)."""
         try:
             self.feedback = WorkerProcess(
-                self.course, self.assignment, self._timeouts(), self.log
+                self.course,
+                self.assignment,
+                self._timeouts(),
+                self.log,
+                tmp=self._tmp("feedback"),
             )
         except WorkerGone as gone:  # started again when the first page is due
             self.log.write(f"the feedback process did not start: {gone}\n")
@@ -499,12 +514,16 @@ class Grader:
         for process in processes:
             if process is not None:
                 process.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        for folder in (self.scratch, self.temp):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _drop(self, slot: int) -> None:
         worker = self.workers.pop(slot, None)
         if worker is not None:
             worker.stop()
+            if worker.tmp is not None:  # what its killed kernels left
+                shutil.rmtree(worker.tmp, ignore_errors=True)
 
     def _check_sandbox(self) -> None:
         reason = sandbox.unavailable()
@@ -548,6 +567,11 @@ class Grader:
             f"{self.cell_timeout:g} s a cell, {self.notebook_timeout:g} s a notebook"
             + (f"; {self.jobs} at a time" if self.jobs > 1 else "")
         )
+        self.scratch = Path(tempfile.mkdtemp(prefix="grading-"))
+        # the temporary files of the run's processes (kernels' sockets among
+        # them), removed by the grader even when it had to kill a process
+        self.temp = Path(tempfile.mkdtemp(prefix="grading-tmp-"))
+        self.temp.chmod(0o711)  # sandboxes, run as other users, reach theirs
         # The other processes start while the writer prepares the gradebook,
         # and nbformat (a second and a half to import, for jsonschema's format
         # checkers) is loaded meanwhile for the checks of the first submission.
@@ -562,7 +586,11 @@ class Grader:
             thread.start()
         try:
             self.writer = WorkerProcess(
-                self.course, self.assignment, self._timeouts(), self.log
+                self.course,
+                self.assignment,
+                self._timeouts(),
+                self.log,
+                tmp=self._tmp("writer"),
             )
             prepared = self.writer.ask(START_TIMEOUT, op="prepare")
         except WorkerGone:
@@ -783,7 +811,11 @@ class Grader:
             try:
                 if process is None:
                     process = WorkerProcess(
-                        self.course, self.assignment, self._timeouts(), self.log
+                        self.course,
+                        self.assignment,
+                        self._timeouts(),
+                        self.log,
+                        tmp=self._tmp("feedback"),
                     )
                 written = process.ask(FEEDBACK_TIMEOUT, op="feedback", student=student)
                 ok = written["ok"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -184,3 +185,10 @@ def hidden_lines(assignment: str) -> list[str]:
             elif inside and len(line.strip()) >= 20 and line.strip() not in shown:
                 lines.append(line.strip())
     return lines
+
+
+def grading_temporary_files() -> set[Path]:
+    """What grading makes in the machine's temporary folder while it runs."""
+    tmp = Path(tempfile.gettempdir())
+    patterns = ("grading-*", "kernel-*", "matplotlib-*", "sandbox-check-*", "tmp.*")
+    return {path for pattern in patterns for path in tmp.glob(pattern)}

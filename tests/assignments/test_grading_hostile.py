@@ -34,6 +34,7 @@ import pytest
 from _submissions import (
     ROOT,
     cell_of,
+    grading_temporary_files,
     hidden_lines,
     make_course,
     needs_sandbox,
@@ -421,6 +422,7 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
     course_before = _digests(course / "solutions", skip=("canary.txt",))
     config_before = (course / "nbgrader_config.py").read_bytes()
     bwraps = {p.pid for p in psutil.process_iter() if p.name() == "bwrap"}
+    temporary = grading_temporary_files()
 
     lines: list[str] = []
     start = time.perf_counter()
@@ -477,6 +479,8 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
     _, alive = psutil.wait_procs(left, timeout=10)
     alive = [p for p in alive if _status(p) not in (psutil.STATUS_ZOMBIE, None)]
     assert alive == [], [(p.pid, p.info) for p in alive]
+    # the grader removed its temporary files, those of killed kernels too
+    assert grading_temporary_files() - temporary == set()
     # the gradebook and the report agree, and a difference would be seen
     assert grader.problems == [] and problems(course, A1) == []
     _feedback_is_safe(course, rows)
@@ -575,12 +579,14 @@ def test_without_the_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch):
     course = make_course(tmp_path, A1)
     (tmp_path / "class").mkdir()
     monkeypatch.setattr(grading.sandbox, "unavailable", lambda: "bwrap is missing")
+    temporary = grading_temporary_files()
     with pytest.raises(RuntimeError, match="--unsafe-no-sandbox"):
         Grader(course, A1, out=lambda line: None).run(tmp_path / "class")
     lines: list[str] = []
     Grader(course, A1, unsafe_no_sandbox=True, out=lines.append).run(tmp_path / "class")
     warnings = [line for line in lines if "WITHOUT the sandbox" in line]
     assert len(warnings) == 1 and "bwrap is missing" in warnings[0]
+    assert grading_temporary_files() - temporary == set()  # refused or done
 
 
 @needs_sandbox

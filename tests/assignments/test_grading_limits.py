@@ -16,6 +16,7 @@ import pytest
 from _submissions import (
     cell_of,
     grade_id,
+    grading_temporary_files,
     make_course,
     needs_sandbox,
     replace_in,
@@ -93,6 +94,7 @@ def test_limits_and_broken_notebooks(tmp_path):
     course = make_course(tmp_path, A1)
     make_class(tmp_path / "class")
     lines: list[str] = []
+    temporary = grading_temporary_files()
     start = time.perf_counter()
     rows = grade(
         course,
@@ -102,6 +104,8 @@ def test_limits_and_broken_notebooks(tmp_path):
         notebook_timeout=NOTEBOOK,
         out=lines.append,
     )
+    # nothing left behind, though a grading process was killed with its kernel
+    assert grading_temporary_files() - temporary == set()
     print("\n".join(lines), f"\n{time.perf_counter() - start:.0f} s")
     total = rows["s7-solution"].max_score
     for student in ("s7-solution", "s8-warns"):
