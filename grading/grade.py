@@ -573,8 +573,7 @@ class Grader:
         self.temp = Path(tempfile.mkdtemp(prefix="grading-tmp-"))
         self.temp.chmod(0o711)  # sandboxes, run as other users, reach theirs
         # The other processes start while the writer prepares the gradebook,
-        # and nbformat (a second and a half to import, for jsonschema's format
-        # checkers) is loaded meanwhile for the checks of the first submission.
+        # and nbformat, which the checks of each submission use, is loaded.
         slots = range(min(self.jobs, len(found)))
         launching = [threading.Thread(target=self._launch, args=(s,)) for s in slots]
         if found:
