@@ -443,24 +443,20 @@ class Grader:
     def _timeouts(self) -> tuple[float, float]:
         return self.cell_timeout, self.notebook_timeout
 
-    def _tmp(self, name: str) -> Path:
-        """A folder of :attr:`temp` for one process's temporary files."""
-        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.temp))
-        folder.chmod(0o711)
-        return folder
+    def _process(self, name: str, **options) -> WorkerProcess:
+        """A ``grading.worker`` process of this run, with its temporary files
+        in a folder of :attr:`temp` (``name``-...), which the grader removes."""
+        tmp = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.temp))
+        tmp.chmod(0o711)  # its sandboxes, run as other users, reach theirs
+        return WorkerProcess(
+            self.course, self.assignment, self._timeouts(), self.log, tmp=tmp, **options
+        )
 
     def _new_worker(self, slot: int) -> WorkerProcess:
         db = self.scratch / f"gradebook-{slot}.db"
         db.unlink(missing_ok=True)
-        return WorkerProcess(
-            self.course,
-            self.assignment,
-            self._timeouts(),
-            self.log,
-            db=db,
-            sandboxed=self.sandboxed,
-            slot=slot,
-            tmp=self._tmp(f"worker{slot}"),
+        return self._process(
+            f"worker{slot}", db=db, sandboxed=self.sandboxed, slot=slot
         )
 
     def _launch(self, slot: int) -> None:
@@ -475,13 +471,7 @@ class Grader:
         """Start the process that writes the feedback pages (see
         :meth:`_write_feedback`)."""
         try:
-            self.feedback = WorkerProcess(
-                self.course,
-                self.assignment,
-                self._timeouts(),
-                self.log,
-                tmp=self._tmp("feedback"),
-            )
+            self.feedback = self._process("feedback")
         except WorkerGone as gone:  # started again when the first page is due
             self.log.write(f"the feedback process did not start: {gone}\n")
 
@@ -584,13 +574,7 @@ class Grader:
         for thread in launching:
             thread.start()
         try:
-            self.writer = WorkerProcess(
-                self.course,
-                self.assignment,
-                self._timeouts(),
-                self.log,
-                tmp=self._tmp("writer"),
-            )
+            self.writer = self._process("writer")
             prepared = self.writer.ask(START_TIMEOUT, op="prepare")
         except WorkerGone:
             for thread in launching:
@@ -809,13 +793,7 @@ class Grader:
         while (student := self.pages.get()) is not None:
             try:
                 if process is None:
-                    process = WorkerProcess(
-                        self.course,
-                        self.assignment,
-                        self._timeouts(),
-                        self.log,
-                        tmp=self._tmp("feedback"),
-                    )
+                    process = self._process("feedback")
                 written = process.ask(FEEDBACK_TIMEOUT, op="feedback", student=student)
                 ok = written["ok"]
             except WorkerGone:

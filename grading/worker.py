@@ -91,7 +91,6 @@ class Worker:
             },
         )
         self.coursedir = self.api.coursedir
-        self.course_db_url = load_config(course).CourseDirectory.db_url
 
     # -- requests ----------------------------------------------------------
 
@@ -122,7 +121,7 @@ class Worker:
         prepared it: the same records as ``prepare`` writes, for a fraction
         of its time. Falls back to ``prepare`` for a database that is not
         a SQLite file."""
-        source = _sqlite_file(self.course_db_url)
+        source = _sqlite_file(load_config(self.course).CourseDirectory.db_url)
         target = _sqlite_file(self.coursedir.db_url)
         if source is None or target is None or source == target:
             return self.prepare()

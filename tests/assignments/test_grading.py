@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from _submissions import (
     ROOT,
+    cell_of,
     hidden_lines,
     make_course,
     needs_sandbox,
@@ -318,11 +319,7 @@ def check_self_check_stands_aside(course: Path, assignment: str, student: str):
     variable reaches the sandboxed kernel) and says so, rather than failing
     to find the notebook and showing an error in the student's feedback."""
     path = course / "autograded" / student / assignment / f"{assignment}.ipynb"
-    (cell,) = [
-        c
-        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-        if c["metadata"].get("nbgrader", {}).get("grade_id") == SELF_CHECK_ID
-    ]
+    cell = cell_of(json.loads(path.read_text(encoding="utf-8")), SELF_CHECK_ID)
     assert [o["output_type"] for o in cell["outputs"]] == ["stream"]
     assert "self-check skipped: the grader" in "".join(cell["outputs"][0]["text"])
 
