@@ -6,7 +6,10 @@ from __future__ import annotations
 import doctest
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -201,3 +204,17 @@ def test_feedback_shows_nothing_printed_by_a_hidden_cell_nor_a_line_quoting_one(
     assert done.cells[0].outputs[0]["text"] == OUTPUT_HIDDEN
     assert done.cells[0].outputs[1]["traceback"] == [f"ValueError: {SECRET_LINE}"]
     assert done.cells[1].outputs[0]["text"] == f"ok\n{SECRET_LINE}\nmore\n"
+
+
+def test_gradebooks_are_stamped_with_the_revision_alembic_reports(tmp_path):
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    from grading.course import alembic_head
+
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(f"[alembic]\nscript_location = {ALEMBIC_DIR}\n")
+    alembic = Path(sys.executable).parent / "alembic"
+    heads = subprocess.run(
+        [alembic, "-c", ini, "heads"], capture_output=True, text=True, check=True
+    )
+    assert heads.stdout.split() == [alembic_head(), "(head)"]
