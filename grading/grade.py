@@ -273,11 +273,18 @@ class WorkerProcess:
 
     def close(self) -> None:
         """Let the worker finish by closing its input."""
+        self.end_input()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.stop()
+
+    def end_input(self) -> None:
+        """Close the worker's input: it finishes, and exits."""
         try:
             self.process.stdin.close()
-            self.process.wait(timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            self.stop()
+        except OSError:  # it has exited already
+            pass
 
 
 # ---------------------------------------------------------------------------
@@ -501,9 +508,11 @@ class Grader:
         self.workers.clear()
         self.starting.clear()
         self.feedback = None
+        processes = [process for process in processes if process is not None]
         for process in processes:
-            if process is not None:
-                process.close()
+            process.end_input()  # they finish at once, not one after another
+        for process in processes:
+            process.close()
         for folder in (self.scratch, self.temp):
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -39,9 +39,9 @@ the workers grade the next students.
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -76,7 +76,6 @@ class Worker:
         self.course = course
         self.assignment = assignment
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-release-"))
-        atexit.register(shutil.rmtree, self.scratch, ignore_errors=True)
         self.api = nbgrader_api(
             course,
             {
@@ -282,8 +281,9 @@ def serve(worker: Worker, requests, answers) -> None:
         answers.flush()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m grading.worker COURSE ASSIGNMENT --cell-timeout S``."""
+def main(argv: list[str] | None = None) -> None:
+    """``python -m grading.worker COURSE ASSIGNMENT --cell-timeout S``; ends
+    the process when its input ends."""
     parser = argparse.ArgumentParser(prog="python -m grading.worker")
     parser.add_argument("course")
     parser.add_argument("assignment")
@@ -309,9 +309,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     answers.write(json.dumps({"op": "ready"}) + "\n")
     answers.flush()
-    serve(worker, sys.stdin, answers)
-    return 0
+    try:
+        serve(worker, sys.stdin, answers)
+    finally:
+        shutil.rmtree(worker.scratch, ignore_errors=True)
+    # Python's own tidying of everything nbgrader loaded takes half a second,
+    # which the grader waits for at the end of each run; the kernels are gone
+    # and the scratch folder too: only the log is left to flush.
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
