@@ -39,6 +39,7 @@ the workers grade the next students.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import logging
@@ -76,6 +77,7 @@ class Worker:
         self.course = course
         self.assignment = assignment
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-release-"))
+        atexit.register(shutil.rmtree, self.scratch, ignore_errors=True)
         self.api = nbgrader_api(
             course,
             {
@@ -309,13 +311,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     answers.write(json.dumps({"op": "ready"}) + "\n")
     answers.flush()
-    try:
-        serve(worker, sys.stdin, answers)
-    finally:
-        shutil.rmtree(worker.scratch, ignore_errors=True)
+    serve(worker, sys.stdin, answers)
     # Python's own tidying of everything nbgrader loaded takes half a second,
-    # which the grader waits for at the end of each run; the kernels are gone
-    # and the scratch folder too: only the log is left to flush.
+    # which the grader waits for at the end of each run; the kernels are gone:
+    # only the scratch folder and the log are left.
+    shutil.rmtree(worker.scratch, ignore_errors=True)
     logging.shutdown()
     sys.stderr.flush()
     os._exit(0)
