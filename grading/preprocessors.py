@@ -29,7 +29,9 @@ once per page.
 :class:`GradingExecute` replaces nbgrader's ``Execute`` when grading: the
 kernel runs in the sandbox (``grading.sandbox``), what a cell prints is cut
 at a limit as it arrives, and the grader checks between cells that the
-notebook has not changed how the tests run (``grading.tamper``).
+notebook has not changed how the tests run (``grading.tamper``). Its
+kernels are driven by :class:`ReadyClient`, which starts sending cells as soon
+as the kernel answers rather than after IOPub has been quiet for 0.2 s.
 """
 
 from __future__ import annotations
