@@ -50,6 +50,7 @@ import importlib
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -306,8 +307,33 @@ def _reason_of(error: str) -> str:
         return "the kernel died while running the notebook (it crashed Python)"
     if "UnresponsiveKernelError" in error:
         return "the kernel stopped responding and could not be interrupted"
-    lines = [line for line in error.strip().splitlines() if line.strip()]
+    if "the nbgrader metadata may be corrupted" in error:
+        # jsonschema says what is wrong, and in which field, before nbgrader's
+        # own message, which says only that something is
+        what = re.search(r"ValidationError: (.+)", error)
+        field = re.search(r"in schema\['properties'\]\['(\w+)'\]", error)
+        return (
+            "its nbgrader metadata, which marks the graded cells, was changed: "
+            + (what[1] if what else "it does not fit nbgrader's schema")
+            + (f" (the field '{field[1]}')" if field else "")
+        )
+    # the last exception named, but nbgrader's own, which only says to look above
+    raised = [
+        line.strip()
+        for line in error.splitlines()
+        if _RAISED.match(line) and "NbGraderException" not in line
+    ]
+    lines = raised or [line for line in error.strip().splitlines() if line.strip()]
     return "nbgrader could not grade it: " + (lines[-1] if lines else "unknown error")
+
+
+#: A line of a log that names an exception and its message.
+_RAISED = re.compile(r"\s*[\w.]*(Error|Exception): ")
+
+
+def _count(number: int, noun: str) -> str:
+    """``number`` ``noun``s, or one ``noun``."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _clear_malformed_outputs(course: Path, path: Path) -> bool:
@@ -562,7 +588,7 @@ class Grader:
         for path, reason in self.refused:
             self.out(f"refused: {path}: {reason}")
         self.out(
-            f"{self.assignment}: {len(found)} submissions; limits: "
+            f"{self.assignment}: {_count(len(found), 'submission')}; limits: "
             f"{self.cell_timeout:g} s a cell, {self.notebook_timeout:g} s a notebook"
             + (f"; {self.jobs} at a time" if self.jobs > 1 else "")
         )
@@ -676,9 +702,9 @@ class Grader:
             self.out(f"verify: {line}")
         elapsed = time.perf_counter() - started
         self.out(
-            f"Done: {state['graded']} submissions in {elapsed:.0f} s, "
+            f"Done: {_count(state['graded'], 'submission')} in {elapsed:.0f} s, "
             f"{state['failures']} failed"
-            + (f", {len(self.refused)} files refused" if self.refused else "")
+            + (f", {_count(len(self.refused), 'file')} refused" if self.refused else "")
             + f". Grades: {self.report.relative_to(self.course)} and "
             f"grades/grades.csv; feedback: feedback/<student>/{self.assignment}/"
             + ("" if self.problems else "; the gradebook agrees with the report")

@@ -447,6 +447,7 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
         elif student.startswith(("s", "h")) and score == FULL:
             assert row.status == "ok", (student, row)
     assert rows["m2-cell-malformed"].status == "failed"
+    assert rows["m3-metadata-malformed"].reason.endswith("(the field 'points')")
     assert rows["h13-kills-its-parent"].reason.startswith("the kernel died")
     # the limit on processes stopped the fork bomb
     graded = course / "autograded" / "h08-fork-bomb" / A1 / f"{A1}.ipynb"

@@ -95,6 +95,20 @@ def test_the_report_survives_a_round_trip(tmp_path):
     assert read_rows(tmp_path / "none.csv") == {}
 
 
+#: How nbgrader 0.9 logs a graded cell whose ``points`` a student made "x".
+CORRUPTED = """\
+    jsonschema.exceptions.ValidationError: 'x' is not of type 'number'
+    Failed validating 'type' in schema['properties']['points']:
+    On instance['points']:
+        'x'
+[ERROR] Notebook failed to validate; the nbgrader metadata may be corrupted.
+    jsonschema.exceptions.ValidationError: Notebook failed to validate; the \
+nbgrader metadata may be corrupted.
+[ERROR] Please see the the above traceback for details on the specific errors.
+nbgrader.converters.base.NbGraderException: Please see the the above traceback
+"""
+
+
 @pytest.mark.parametrize(
     "log, reason",
     [
@@ -107,6 +121,16 @@ def test_the_report_survives_a_round_trip(tmp_path):
             "nbgrader could not grade it: ValueError: bad cell",
         ),
         ("", "nbgrader could not grade it: unknown error"),
+        (
+            "    ValueError: no such cell\n[ERROR] There was an error processing\n"
+            "nbgrader.converters.base.NbGraderException: Please see the above\n",
+            "nbgrader could not grade it: ValueError: no such cell",
+        ),
+        (
+            CORRUPTED,
+            "its nbgrader metadata, which marks the graded cells, was changed: "
+            "'x' is not of type 'number' (the field 'points')",
+        ),
     ],
 )
 def test_a_failure_gets_a_one_line_reason(log, reason):
