@@ -14,7 +14,8 @@ name. Then, for each student in turn, with a line of progress each:
    different earlier submission there is first kept in ``grades/replaced/``;
 2. it is checked: a file that is not a notebook fails here; deleted,
    duplicated or retyped graded cells and edited read-only cells are
-   recorded (nbgrader puts them right before grading: status ``repaired``);
+   recorded (nbgrader puts them right before grading: status ``repaired``),
+   and edited nbgrader metadata is put back as released (``repaired`` too);
    a notebook whose cells lost their grading metadata is rebuilt around the
    answers found in it (``grading.rescue``: status ``rescued``); one whose
    answers all still raise the stub's ``NotImplementedError`` is
@@ -78,13 +79,15 @@ from grading.intake import (
     unlink_links,
     write_file,
 )
-from grading.rescue import rescue
+from grading.rescue import rescue, restore_metadata
 
 __all__ = ["Row", "from_folder", "grade", "read_rows", "take_in", "write_rows"]
 
-#: The notebook metadata key that marks a rescued notebook in ``submitted/``
-#: with the SHA-256 of the file it was rebuilt from.
-RESCUED_FROM = "rescued_from"
+#: The notebook metadata key that marks a notebook in ``submitted/`` that the
+#: grader rebuilt (rescued, its grading metadata put back, or its malformed
+#: outputs cleared) with the SHA-256 of the file it was rebuilt from. (Rescue
+#: came first, and gave the key its name.)
+REBUILT_FROM = "rescued_from"
 #: Seconds a fresh worker may take to import nbgrader and start.
 START_TIMEOUT = 600
 #: Seconds nbgrader may take for one student's feedback page.
@@ -110,7 +113,8 @@ class Row:
 #: Every status a row can have, as ``book/instructors.md`` explains them.
 STATUSES = {
     "ok": "graded as handed in",
-    "repaired": "graded after nbgrader put back deleted or edited given cells",
+    "repaired": "graded after deleted or edited given cells, or edited grading "
+    "metadata, were put back",
     "rescued": "its cells had lost their grading metadata; the answers found "
     "by content were graded in the released notebook",
     "unanswered": "every answer cell still holds the stub's NotImplementedError",
@@ -175,8 +179,8 @@ def take_in(
         old = target.read_bytes()
         if old == data:
             return target, digest
-        if f'"{RESCUED_FROM}": "{digest}"'.encode() in old:
-            write_file(course, target, data)  # this file, rescued last time
+        if f'"{REBUILT_FROM}": "{digest}"'.encode() in old:
+            write_file(course, target, data)  # this file, rebuilt last time
             return target, digest
         kept = course / "grades" / "replaced" / assignment
         old_digest = hashlib.sha256(old).hexdigest()[:12]
@@ -336,12 +340,13 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _clear_malformed_outputs(course: Path, path: Path) -> bool:
+def _clear_malformed_outputs(course: Path, path: Path, digest: str) -> bool:
     """Clear a notebook's outputs if they are what keeps nbformat from reading it.
 
     Outputs are cleared before grading anyway; nbformat, which reads the
     notebook first, fails on a malformed one (an output that is a string,
-    say). Returns whether the file was rewritten.
+    say). The file is marked as rebuilt from the submission whose SHA-256 is
+    ``digest``. Returns whether the file was rewritten.
     """
     import nbformat
 
@@ -354,6 +359,8 @@ def _clear_malformed_outputs(course: Path, path: Path) -> bool:
     for cell in notebook.get("cells", []):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
+    if isinstance(notebook.get("metadata"), dict):
+        notebook["metadata"][REBUILT_FROM] = digest
     cleared = json.dumps(notebook, indent=1, ensure_ascii=False)
     try:
         nbformat.reads(cleared, as_version=4)
@@ -756,18 +763,28 @@ class Grader:
                     )
                     return self.fail(student, reason, digest, start), None
                 notebook, status = found.notebook, "rescued"
-                notebook["metadata"][RESCUED_FROM] = digest
+                notebook["metadata"][REBUILT_FROM] = digest
                 notes.append(found.summary())
                 data = json.dumps(notebook, indent=1, ensure_ascii=False)
                 write_file(self.course, target, data.encode("utf-8"))
+            restored = restore_metadata(notebook, self.released)
+            if restored:
+                notes.append(
+                    "the grading metadata of "
+                    + ", ".join(f'"{name}"' for name in restored)
+                    + " had been edited; the released metadata was put back"
+                )
+                notebook["metadata"][REBUILT_FROM] = digest
+                data = json.dumps(notebook, indent=1, ensure_ascii=False)
+                write_file(self.course, target, data.encode("utf-8"))
             problems = structure_problems(notebook, self.manifest)
-            if status == "ok" and problems:
+            if status == "ok" and (problems or restored):
                 status = "repaired"
             answers = {c["grade_id"] for c in self.manifest if c["kind"] == "answer"}
             if answers <= set(unfinished(notebook)):
                 status = "unanswered"
                 notes.append("every answer cell still raises NotImplementedError")
-            if _clear_malformed_outputs(self.course, target):
+            if _clear_malformed_outputs(self.course, target, digest):
                 notes.append("its outputs were malformed; they were cleared")
         except ValueError as err:
             return self.fail(student, str(err), digest, start), None

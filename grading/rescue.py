@@ -21,6 +21,12 @@ Answers that match nothing keep the released stub and earn nothing. The order
 of the pasted cells does not matter for answers that define functions: the
 rebuilt notebook has the released order. A notebook in which nothing matches
 is not rescued.
+
+:func:`restore_metadata` mends the smaller accident: a notebook whose graded
+cells are all there, but one of whose cells' nbgrader metadata was edited (a
+test cell's points, an answer cell marked read-only). nbgrader would refuse
+the notebook, or grade the cell as what the edit made it; the released
+metadata is put back instead.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 
 from cnnkit.check.notebook import _nbgrader, cell_source, defined_names
 
-__all__ = ["Rescue", "rescue"]
+__all__ = ["Rescue", "rescue", "restore_metadata"]
 
 
 @dataclass
@@ -167,3 +173,48 @@ def rescue(submitted: dict, released: dict) -> Rescue:
     notebook["cells"] = cells
     result.notebook = notebook
     return result
+
+
+def restore_metadata(submitted: dict, released: dict) -> list[str]:
+    """Put back the released nbgrader metadata of the cells where it was edited.
+
+    Parameters
+    ----------
+    submitted : dict
+        The handed-in notebook, changed in place.
+    released : dict
+        The assignment's student version, as released.
+
+    Returns
+    -------
+    list of str
+        The ``grade_id`` of each cell whose metadata was put back.
+
+    Examples
+    --------
+    >>> tests = {"grade_id": "t", "grade": True, "points": 2, "locked": True}
+    >>> released = {"cells": [{"metadata": {"nbgrader": tests}}]}
+    >>> edited = {"cells": [{"metadata": {"nbgrader": dict(tests, points="x")}}]}
+    >>> restore_metadata(edited, released), edited["cells"][0]["metadata"]
+    (['t'], {'nbgrader': {'grade_id': 't', 'grade': True, 'points': 2, 'locked': True}})
+    """
+    given = {
+        meta["grade_id"]: meta
+        for meta in map(_nbgrader, released["cells"])
+        if "grade_id" in meta
+    }
+    restored = []
+    for cell in submitted.get("cells", []):
+        meta = _nbgrader(cell)
+        original = given.get(meta.get("grade_id"))
+        # the checksum is nbgrader's to recompute; nothing else may change
+        if original is not None and _without_checksum(meta) != _without_checksum(
+            original
+        ):
+            cell["metadata"]["nbgrader"] = copy.deepcopy(original)
+            restored.append(meta["grade_id"])
+    return restored
+
+
+def _without_checksum(meta: dict) -> dict:
+    return {key: value for key, value in meta.items() if key != "checksum"}

@@ -299,8 +299,11 @@ sys.settrace(None)
             cell["outputs"] = ["a string", {"output_type": "stream"}, 3]
     malformed_cells = solved(A1)
     malformed_cells["cells"].insert(3, "a cell that is a string")
+    # nbgrader would refuse the first edit, and grade the stub of the second
     malformed_meta = solved(A1)
     cell_of(malformed_meta, "same-pads")["metadata"]["nbgrader"]["points"] = "x"
+    cell_of(malformed_meta, "feature-map")["metadata"]["nbgrader"]["locked"] = True
+    cell_of(malformed_meta, "same-pads-hidden")["metadata"]["nbgrader"]["grade"] = 0
     flipped = replace_in(
         sol,
         "feature-map",
@@ -326,7 +329,7 @@ sys.settrace(None)
         "h14-peeks-at-hidden-tests": (_append(sol, peeks), FULL),
         "m1-outputs-malformed": (malformed_outputs, FULL),
         "m2-cell-malformed": (malformed_cells, 0.0),
-        "m3-metadata-malformed": (malformed_meta, None),
+        "m3-metadata-malformed": (malformed_meta, FULL),
     }
     for name, code in hooks.items():
         cases[name] = (_tamper(code), 0.0)
@@ -439,15 +442,17 @@ def test_a_hostile_class_cannot_break_grading(tmp_path):
     # honest students exact; hostile ones earn their honest part
     for student, (_, score) in cases.items():
         row = rows[student]
-        if score is not None:
-            assert row.score == score, (student, row)
+        assert row.score == score, (student, row)
         if student.startswith("t"):
             assert row.status == "tampered", (student, row)
             assert row.reason.startswith("tampering: "), row
         elif student.startswith(("s", "h")) and score == FULL:
             assert row.status == "ok", (student, row)
     assert rows["m2-cell-malformed"].status == "failed"
-    assert rows["m3-metadata-malformed"].reason.endswith("(the field 'points')")
+    assert rows["m3-metadata-malformed"].status == "repaired"
+    assert '"same-pads", "same-pads-hidden", "feature-map"' in (
+        rows["m3-metadata-malformed"].reason
+    )
     assert rows["h13-kills-its-parent"].reason.startswith("the kernel died")
     # the limit on processes stopped the fork bomb
     graded = course / "autograded" / "h08-fork-bomb" / A1 / f"{A1}.ipynb"

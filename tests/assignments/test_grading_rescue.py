@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import doctest
 import random
 import time
 import zipfile
 
 import pytest
 from _submissions import (
+    cell_of,
     make_course,
     needs_sandbox,
     replace_in,
@@ -20,9 +22,10 @@ from _submissions import (
     write,
 )
 
+import grading.rescue
 from cnnkit.check import cell_source, manifest_of, unfinished
 from grading.grade import grade, read_rows
-from grading.rescue import rescue
+from grading.rescue import rescue, restore_metadata
 
 A1 = "a1-convolution"
 CODE = {"outputs": [], "execution_count": None}
@@ -112,6 +115,30 @@ def test_a_notebook_with_nothing_of_the_assignment_is_not_rescued():
     assert rescue(other, student_version(A1)).notebook is None
 
 
+def test_the_modules_examples_run():
+    assert doctest.testmod(grading.rescue).failed == 0
+
+
+#: Cells of a1 whose metadata the next test edits.
+NAMES = ["intro", "same-pads", "same-pads-hidden"]
+
+
+def test_edited_grading_metadata_is_put_back_and_nothing_else_is_touched():
+    released = student_version(A1)
+    done = solved(A1)
+    assert restore_metadata(done, released) == []  # an honest notebook
+    before = copy.deepcopy(done)
+    meta = {name: cell_of(done, name)["metadata"]["nbgrader"] for name in NAMES}
+    meta["intro"]["checksum"] = "recomputed by nbgrader anyway"
+    meta["same-pads"]["locked"] = True  # an answer cell made read-only
+    meta["same-pads-hidden"]["points"] = 100
+    del meta["same-pads-hidden"]["schema_version"]
+    assert restore_metadata(done, released) == ["same-pads", "same-pads-hidden"]
+    for name in NAMES[1:]:
+        assert cell_of(done, name) == cell_of(before, name)
+    assert meta["intro"]["checksum"].startswith("recomputed")
+
+
 def test_the_untouched_version_is_unanswered_and_a_solved_one_is_not():
     released = student_version(A1)
     answers = {c["grade_id"] for c in manifest_of(released) if c["kind"] == "answer"}
@@ -123,8 +150,9 @@ def test_the_untouched_version_is_unanswered_and_a_solved_one_is_not():
 @needs_sandbox
 def test_statuses_through_make_grade(tmp_path):
     """Rescued with full marks; rescued with one answer wrong loses exactly
-    that answer's points; untouched is unanswered; nothing matching fails and
-    is not run again; a late file is marked late."""
+    that answer's points; edited grading metadata is repaired; untouched is
+    unanswered; nothing matching fails and is not run again; a late file is
+    marked late; a file the grader rewrote is not taken for a new one."""
     course = make_course(tmp_path, A1)
     done = solved(A1)
     wrong = replace_in(
@@ -138,6 +166,12 @@ def test_statuses_through_make_grade(tmp_path):
     write(student_version(A1), folder / "untouched.ipynb")
     essay = {"cell_type": "code", "metadata": {}, "source": "print('my essay')"}
     write(pasted({"cells": [essay]}), folder / "wrong-file.ipynb")
+    edited = copy.deepcopy(done)
+    cell_of(edited, "same-pads")["metadata"]["nbgrader"]["points"] = "x"
+    write(edited, folder / "metadata-edited.ipynb")
+    malformed = copy.deepcopy(done)
+    cell_of(malformed, "same-pads")["outputs"] = ["a string"]
+    write(malformed, folder / "outputs-malformed.ipynb")
 
     rows = grade(course, A1, folder, out=print)
     total = rows["ok-solution"].max_score
@@ -154,6 +188,11 @@ def test_statuses_through_make_grade(tmp_path):
     lost = rows["wrong-file"]
     assert (lost.score, lost.status) == (0, "failed")
     assert lost.reason.startswith("nothing in it matches the assignment's cells")
+    edited = rows["metadata-edited"]
+    assert (edited.score, edited.status) == (total, "repaired"), edited
+    assert '"same-pads" had been edited' in edited.reason
+    cleared = rows["outputs-malformed"]
+    assert (cleared.score, cleared.status) == (total, "ok"), cleared
 
     # the hidden tests put back in every test cell are expected: not in the log
     log = (course / "grades" / f"{A1}.log").read_text(encoding="utf-8")
@@ -177,3 +216,5 @@ def test_statuses_through_make_grade(tmp_path):
             late = "late" if again.suffix == ".zip" and student == "untouched" else ""
             assert kept[student] == dataclasses.replace(row, late=late), student
     assert read_rows(course / "grades" / f"{A1}.csv")["untouched"].late == "late"
+    # the files rebuilt by the grader were never kept as replaced submissions
+    assert not (course / "grades" / "replaced").exists()
