@@ -15,7 +15,8 @@ name. Then, for each student in turn, with a line of progress each:
 2. it is checked: a file that is not a notebook fails here; deleted,
    duplicated or retyped graded cells and edited read-only cells are
    recorded (nbgrader puts them right before grading: status ``repaired``),
-   and edited nbgrader metadata is put back as released (``repaired`` too);
+   and edited nbgrader metadata is put back as released, or removed where it
+   names no cell of the assignment (``repaired`` too);
    a notebook whose cells lost their grading metadata is rebuilt around the
    answers found in it (``grading.rescue``: status ``rescued``); one whose
    answers all still raise the stub's ``NotImplementedError`` is
@@ -769,11 +770,7 @@ class Grader:
                 write_file(self.course, target, data.encode("utf-8"))
             restored = restore_metadata(notebook, self.released)
             if restored:
-                notes.append(
-                    "the grading metadata of "
-                    + ", ".join(f'"{name}"' for name in restored)
-                    + " had been edited; the released metadata was put back"
-                )
+                notes.append(restored.summary())
                 notebook["metadata"][REBUILT_FROM] = digest
                 data = json.dumps(notebook, indent=1, ensure_ascii=False)
                 write_file(self.course, target, data.encode("utf-8"))

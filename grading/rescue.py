@@ -26,7 +26,8 @@ is not rescued.
 cells are all there, but one of whose cells' nbgrader metadata was edited (a
 test cell's points, an answer cell marked read-only). nbgrader would refuse
 the notebook, or grade the cell as what the edit made it; the released
-metadata is put back instead.
+metadata is put back instead. Metadata that names no cell of the assignment
+is removed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 
 from cnnkit.check.notebook import _nbgrader, cell_source, defined_names
 
-__all__ = ["Rescue", "rescue", "restore_metadata"]
+__all__ = ["Rescue", "Restored", "rescue", "restore_metadata"]
 
 
 @dataclass
@@ -175,8 +176,43 @@ def rescue(submitted: dict, released: dict) -> Rescue:
     return result
 
 
-def restore_metadata(submitted: dict, released: dict) -> list[str]:
+@dataclass
+class Restored:
+    """What :func:`restore_metadata` put right: ``grade_id``s, in notebook order."""
+
+    put_back: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.put_back or self.removed)
+
+    def summary(self) -> str:
+        """One sentence for the grades report."""
+        parts = []
+        if self.put_back:
+            parts.append(
+                f"the grading metadata of {_quoted(self.put_back)} had been "
+                "edited; the released metadata was put back"
+            )
+        if self.removed:
+            parts.append(
+                f"grading metadata naming no cell of the assignment "
+                f"({_quoted(self.removed)}) was removed; those cells ran as "
+                "plain cells"
+            )
+        return "; ".join(parts)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def restore_metadata(submitted: dict, released: dict) -> Restored:
     """Put back the released nbgrader metadata of the cells where it was edited.
+
+    A cell whose nbgrader metadata names no cell of the assignment (copied
+    from another assignment, say) loses it: nbgrader would fail the whole
+    notebook over it.
 
     Parameters
     ----------
@@ -187,33 +223,43 @@ def restore_metadata(submitted: dict, released: dict) -> list[str]:
 
     Returns
     -------
-    list of str
-        The ``grade_id`` of each cell whose metadata was put back.
+    Restored
+        The cells whose metadata was put back, and those whose was removed.
 
     Examples
     --------
     >>> tests = {"grade_id": "t", "grade": True, "points": 2, "locked": True}
     >>> released = {"cells": [{"metadata": {"nbgrader": tests}}]}
-    >>> edited = {"cells": [{"metadata": {"nbgrader": dict(tests, points="x")}}]}
-    >>> restore_metadata(edited, released), edited["cells"][0]["metadata"]
-    (['t'], {'nbgrader': {'grade_id': 't', 'grade': True, 'points': 2, 'locked': True}})
+    >>> edited = {"cells": [{"metadata": {"nbgrader": dict(tests, points="x")}},
+    ...                     {"metadata": {"nbgrader": {"grade_id": "a2-only"}}}]}
+    >>> print(restore_metadata(edited, released).summary())
+    the grading metadata of "t" had been edited; the released metadata was put
+    back; grading metadata naming no cell of the assignment ("a2-only") was
+    removed; those cells ran as plain cells
+    >>> [cell["metadata"] for cell in edited["cells"]]
+    [{'nbgrader': {'grade_id': 't', 'grade': True, 'points': 2, 'locked': True}}, {}]
     """
     given = {
         meta["grade_id"]: meta
         for meta in map(_nbgrader, released["cells"])
         if "grade_id" in meta
     }
-    restored = []
+    result = Restored()
     for cell in submitted.get("cells", []):
-        meta = _nbgrader(cell)
-        original = given.get(meta.get("grade_id"))
+        metadata = cell.get("metadata", {})
+        meta = metadata.get("nbgrader", {})
+        if meta == {}:  # none, or what nbgrader leaves on a copy: harmless
+            continue
+        name = meta.get("grade_id") if isinstance(meta, dict) else None
+        original = given.get(name) if isinstance(name, str) else None
+        if original is None:
+            del metadata["nbgrader"]
+            result.removed.append(name if isinstance(name, str) else "no id")
         # the checksum is nbgrader's to recompute; nothing else may change
-        if original is not None and _without_checksum(meta) != _without_checksum(
-            original
-        ):
-            cell["metadata"]["nbgrader"] = copy.deepcopy(original)
-            restored.append(meta["grade_id"])
-    return restored
+        elif _without_checksum(meta) != _without_checksum(original):
+            metadata["nbgrader"] = copy.deepcopy(original)
+            result.put_back.append(name)
+    return result
 
 
 def _without_checksum(meta: dict) -> dict:
