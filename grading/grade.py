@@ -312,16 +312,6 @@ def _reason_of(error: str) -> str:
         return "the kernel died while running the notebook (it crashed Python)"
     if "UnresponsiveKernelError" in error:
         return "the kernel stopped responding and could not be interrupted"
-    if "the nbgrader metadata may be corrupted" in error:
-        # jsonschema says what is wrong, and in which field, before nbgrader's
-        # own message, which says only that something is
-        what = re.search(r"ValidationError: (.+)", error)
-        field = re.search(r"in schema\['properties'\]\['(\w+)'\]", error)
-        return (
-            "its nbgrader metadata, which marks the graded cells, was changed: "
-            + (what[1] if what else "it does not fit nbgrader's schema")
-            + (f" (the field '{field[1]}')" if field else "")
-        )
     # the last exception named, but nbgrader's own, which only says to look above
     raised = [
         line.strip()
@@ -360,15 +350,19 @@ def _clear_malformed_outputs(course: Path, path: Path, digest: str) -> bool:
     for cell in notebook.get("cells", []):
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
-    if isinstance(notebook.get("metadata"), dict):
-        notebook["metadata"][REBUILT_FROM] = digest
-    cleared = json.dumps(notebook, indent=1, ensure_ascii=False)
     try:
-        nbformat.reads(cleared, as_version=4)
+        nbformat.reads(json.dumps(notebook), as_version=4)
     except Exception:
         return False  # something else is wrong: nbgrader will say what
-    write_file(course, path, cleared.encode("utf-8"))
+    _write_rebuilt(course, path, notebook, digest)
     return True
+
+
+def _write_rebuilt(course: Path, path: Path, notebook: dict, digest: str) -> None:
+    """Write a notebook the grader rebuilt, marked with the submission's SHA-256."""
+    notebook.setdefault("metadata", {})[REBUILT_FROM] = digest
+    data = json.dumps(notebook, indent=1, ensure_ascii=False)
+    write_file(course, path, data.encode("utf-8"))
 
 
 def failure_page(course: Path, assignment: str, student: str, reason: str, score):
@@ -764,16 +758,12 @@ class Grader:
                     )
                     return self.fail(student, reason, digest, start), None
                 notebook, status = found.notebook, "rescued"
-                notebook["metadata"][REBUILT_FROM] = digest
                 notes.append(found.summary())
-                data = json.dumps(notebook, indent=1, ensure_ascii=False)
-                write_file(self.course, target, data.encode("utf-8"))
+                _write_rebuilt(self.course, target, notebook, digest)
             restored = restore_metadata(notebook, self.released)
             if restored:
                 notes.append(restored.summary())
-                notebook["metadata"][REBUILT_FROM] = digest
-                data = json.dumps(notebook, indent=1, ensure_ascii=False)
-                write_file(self.course, target, data.encode("utf-8"))
+                _write_rebuilt(self.course, target, notebook, digest)
             problems = structure_problems(notebook, self.manifest)
             if status == "ok" and (problems or restored):
                 status = "repaired"

@@ -128,8 +128,8 @@ nbgrader.converters.base.NbGraderException: Please see the the above traceback
         ),
         (
             CORRUPTED,
-            "its nbgrader metadata, which marks the graded cells, was changed: "
-            "'x' is not of type 'number' (the field 'points')",
+            "nbgrader could not grade it: jsonschema.exceptions.ValidationError: "
+            "Notebook failed to validate; the nbgrader metadata may be corrupted.",
         ),
     ],
 )
