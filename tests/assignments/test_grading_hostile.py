@@ -511,9 +511,11 @@ def _feedback_is_safe(course: Path, rows) -> None:
         assert "<img src=x" not in text.lower(), student  # escaped, not an element
         assert not ASSET.search(text), (student, ASSET.search(text))
         assert len(text) < 1_000_000, (student, len(text))
+        assert not re.search(r"<img(?![^>]*\salt=)", text), student  # alt text
     xss = (course / "feedback" / "h11-xss" / A1 / f"{A1}.html").read_text()
-    shown = html.escape("<script>alert('xss-print')</script>", quote=False)
-    assert xss.count(shown) == 2  # in the code, and as the cell's output
+    # shown as text (in the code, and as the cell's output), however escaped
+    shown = html.unescape(re.sub(r"<[^>]+>", "", xss))
+    assert shown.count("<script>alert('xss-print')</script>") == 2
     huge = (course / "feedback" / "h12-huge-output" / A1 / f"{A1}.html").read_text()
     assert "output cut" in huge
     # what the student's code printed of the running cell, In and the stack
